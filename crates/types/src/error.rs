@@ -65,6 +65,8 @@ error_codes! {
     InvalidPartOrder => 400,
     /// The requested range cannot be satisfied.
     InvalidRange => 416,
+    /// GET/HEAD partNumber beyond the object's parts.
+    InvalidPartNumber => 416,
     /// The request is invalid in a way no other code covers.
     InvalidRequest => 400,
     /// A tag key or value breaks the tagging rules.
