@@ -9,9 +9,25 @@
 //! cannot be reordered, swapped between parts or objects, or truncated
 //! without detection. Each sealed segment is `plaintext_len + 16` bytes.
 //!
+//! Also here: SSE-C key derivation and verification (`CustomerKey`) and the
+//! pure arithmetic mapping plaintext ranges onto sealed bytes (`layout`).
+//!
 //! This crate must not know about IO, HTTP or storage: callers hand it bytes.
 
-use coffer_types::DataId;
+mod keys;
+pub mod layout;
+mod segment;
+mod sse_c;
+mod wrap;
+
+pub use keys::{DataKey, MasterKey};
+pub use layout::{
+    plaintext_len, sealed_len, sealed_segment_offset, segment_count, segment_plaintext_len,
+    segment_span, SegmentSpan, SEALED_SEGMENT_SIZE_BYTES,
+};
+pub use segment::{PartCipher, SEGMENT_FORMAT_VERSION};
+pub use sse_c::{CustomerKey, SSE_C_SALT_SIZE_BYTES, SSE_C_VERIFIER_SIZE_BYTES};
+pub use wrap::{RegionKeys, WRAP_FORMAT_VERSION};
 
 /// Bytes a sealed segment adds to its plaintext (the GCM tag).
 pub const SEGMENT_OVERHEAD_BYTES: usize = 16;
@@ -23,46 +39,4 @@ pub enum CryptoError {
     Authentication,
     #[error("malformed key material: {0}")]
     MalformedKey(&'static str),
-}
-
-/// The 256-bit region master key. Never logged (`Debug` is redacted).
-pub struct MasterKey { /* [u8; 32], zeroized on drop */ }
-
-impl MasterKey {
-    /// Parse 64 hex characters (surrounding whitespace allowed).
-    pub fn from_hex(text: &str) -> Result<Self, CryptoError> { let _ = text; todo!() }
-    pub fn generate() -> Self { todo!() }
-    pub fn to_hex(&self) -> String { todo!() }
-}
-
-/// A per-object (or per-upload) data key. Zeroized on drop.
-pub struct DataKey { /* [u8; 32] */ }
-
-impl DataKey {
-    pub fn generate() -> Self { todo!() }
-}
-
-/// Keys derived from the master key: the region-managed SSE-S3 key that wraps
-/// DEKs, and the key that wraps access-key secrets.
-pub struct RegionKeys { /* derived with HKDF-SHA256 from the master key */ }
-
-impl RegionKeys {
-    pub fn new(master: &MasterKey) -> Self { let _ = master; todo!() }
-    /// Wrap a DEK; `context` (e.g. bucket/key/data id) is bound as AAD.
-    pub fn wrap_data_key(&self, key: &DataKey, context: &[u8]) -> Vec<u8> { let _ = (key, context); todo!() }
-    pub fn unwrap_data_key(&self, wrapped: &[u8], context: &[u8]) -> Result<DataKey, CryptoError> { let _ = (wrapped, context); todo!() }
-    /// Wrap a secret such as an access key's secret.
-    pub fn wrap_secret(&self, secret: &[u8], context: &[u8]) -> Vec<u8> { let _ = (secret, context); todo!() }
-    pub fn unwrap_secret(&self, wrapped: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> { let _ = (wrapped, context); todo!() }
-}
-
-/// Seals and opens the segments of one part.
-pub struct PartCipher { /* derived key, data id, part number */ }
-
-impl PartCipher {
-    pub fn new(key: &DataKey, data_id: DataId, part_number: u32) -> Self { let _ = (key, data_id, part_number); todo!() }
-    /// Seal one segment (at most 64 KiB) in place, appending the tag.
-    pub fn seal_segment(&self, segment_index: u64, is_final: bool, buffer: &mut Vec<u8>) { let _ = (segment_index, is_final, buffer); todo!() }
-    /// Open one sealed segment in place, removing the tag.
-    pub fn open_segment(&self, segment_index: u64, is_final: bool, buffer: &mut Vec<u8>) -> Result<(), CryptoError> { let _ = (segment_index, is_final, buffer); todo!() }
 }
