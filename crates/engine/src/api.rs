@@ -5,7 +5,9 @@
 use std::pin::Pin;
 
 use bytes::Bytes;
-use coffer_meta::{ChecksumAlgorithm, ContentHeaders, ObjectVersion, PartRecord, UploadRecord, WritePrecondition};
+use coffer_meta::{
+    ChecksumAlgorithm, ContentHeaders, ObjectVersion, PartRecord, UploadRecord, WritePrecondition,
+};
 use coffer_types::{AccountId, BucketName, ObjectKey, UnixMillis, UploadId, VersionId};
 use futures::Stream;
 
@@ -97,7 +99,10 @@ pub struct GetObjectOutcome {
 
 pub enum MetadataDirective {
     Copy,
-    Replace { headers: ContentHeaders, user_metadata: Vec<(String, String)> },
+    Replace {
+        headers: ContentHeaders,
+        user_metadata: Vec<(String, String)>,
+    },
 }
 
 pub enum TaggingDirective {

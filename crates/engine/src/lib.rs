@@ -7,6 +7,19 @@
 //! gateway converts at its edge.
 
 pub mod api;
+mod buckets;
+mod checksum;
+mod conditions;
+mod copy;
+mod errors;
+mod gc;
+mod list;
+mod multipart;
+mod objects;
+mod pipeline;
+mod read;
+mod support;
+mod validate;
 
 use std::sync::Arc;
 
@@ -31,6 +44,8 @@ pub struct EngineConfig {
     /// This region's name (`us-east-1` by default); CreateBucket accepts a
     /// LocationConstraint only if it names this region.
     pub region: String,
+    /// Plaintext bytes per block file. Rounded up to a whole number of
+    /// 64 KiB segments, since a segment never spans two blocks.
     pub block_size_bytes: u64,
 }
 
@@ -39,11 +54,29 @@ pub struct Engine {
     blocks: Arc<BlockStore>,
     keys: Arc<RegionKeys>,
     config: EngineConfig,
+    /// Poked after writes that may queue garbage, so the GC worker need not
+    /// poll often.
+    gc_wakeup: tokio::sync::Notify,
+    /// How long garbage stays on disk after it was queued, so that reads
+    /// streaming a version that was just replaced or deleted can finish.
+    gc_grace_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
-    pub fn new(meta: Arc<MetaStore>, blocks: Arc<BlockStore>, keys: Arc<RegionKeys>, config: EngineConfig) -> Arc<Self> {
-        Arc::new(Self { meta, blocks, keys, config })
+    pub fn new(
+        meta: Arc<MetaStore>,
+        blocks: Arc<BlockStore>,
+        keys: Arc<RegionKeys>,
+        config: EngineConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            meta,
+            blocks,
+            keys,
+            config,
+            gc_wakeup: tokio::sync::Notify::new(),
+            gc_grace_ms: std::sync::atomic::AtomicU64::new(gc::GRACE_MS_DEFAULT),
+        })
     }
 
     pub fn meta(&self) -> &Arc<MetaStore> {
@@ -57,7 +90,17 @@ impl Engine {
     /// Delete block files that no committed record names (called at start,
     /// when no upload can be in flight) and start the GC worker that drains
     /// the GC queue. The worker stops when the returned handle is aborted.
-    pub async fn start_background(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>> { let _ = (&self.blocks, &self.keys); todo!() }
+    pub async fn start_background(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>> {
+        gc::start(self).await
+    }
+
+    /// Change how long queued garbage is kept before deletion (default one
+    /// minute; tests use 0).
+    pub fn set_gc_grace_ms(&self, grace_ms: u64) {
+        self.gc_grace_ms
+            .store(grace_ms, std::sync::atomic::Ordering::Relaxed);
+        self.gc_wakeup.notify_one();
+    }
 
     pub fn blocks(&self) -> &Arc<BlockStore> {
         &self.blocks
@@ -66,42 +109,176 @@ impl Engine {
     /// Create the root account and its access key on first start; later
     /// starts leave an existing account alone (its key may be rotated by
     /// setting a new one: the given key is added if missing).
-    pub async fn ensure_root_account(&self, access_key_id: &str, secret_access_key: &str) -> Result<coffer_meta::AccountRecord> { let _ = (access_key_id, secret_access_key); todo!() }
+    pub async fn ensure_root_account(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<coffer_meta::AccountRecord> {
+        buckets::ensure_root_account(self, access_key_id, secret_access_key).await
+    }
 
     /// The account and plaintext secret of an access key, for SigV4.
-    pub fn credentials(&self, access_key_id: &str) -> Result<Option<Credentials>> { let _ = access_key_id; todo!() }
+    pub fn credentials(&self, access_key_id: &str) -> Result<Option<Credentials>> {
+        buckets::credentials(self, access_key_id)
+    }
 
     // Buckets.
-    pub async fn create_bucket(&self, owner: &AccountId, bucket: &BucketName, location_constraint: Option<&str>) -> Result<()> { let _ = (owner, bucket, location_constraint); todo!() }
-    pub async fn delete_bucket(&self, bucket: &BucketName) -> Result<()> { let _ = bucket; todo!() }
-    pub fn head_bucket(&self, bucket: &BucketName) -> Result<BucketRecord> { let _ = bucket; todo!() }
-    pub fn list_buckets(&self, owner: &AccountId) -> Result<Vec<BucketRecord>> { let _ = owner; todo!() }
+    pub async fn create_bucket(
+        &self,
+        owner: &AccountId,
+        bucket: &BucketName,
+        location_constraint: Option<&str>,
+    ) -> Result<()> {
+        buckets::create_bucket(self, owner, bucket, location_constraint).await
+    }
+    pub async fn delete_bucket(&self, bucket: &BucketName) -> Result<()> {
+        buckets::delete_bucket(self, bucket).await
+    }
+    pub fn head_bucket(&self, bucket: &BucketName) -> Result<BucketRecord> {
+        self.require_bucket(bucket)
+    }
+    pub fn list_buckets(&self, owner: &AccountId) -> Result<Vec<BucketRecord>> {
+        buckets::list_buckets(self, owner)
+    }
 
     // Objects.
-    pub async fn put_object(&self, request: PutObjectRequest, body: BodyStream) -> Result<PutObjectOutcome> { let _ = (request, body); todo!() }
+    pub async fn put_object(
+        &self,
+        request: PutObjectRequest,
+        body: BodyStream,
+    ) -> Result<PutObjectOutcome> {
+        objects::put_object(self, request, body).await
+    }
     /// GET when `with_body`, HEAD otherwise.
-    pub async fn get_object(&self, request: GetObjectRequest, with_body: bool) -> Result<GetObjectOutcome> { let _ = (request, with_body); todo!() }
-    pub async fn copy_object(&self, request: CopyObjectRequest) -> Result<CopyObjectOutcome> { let _ = request; todo!() }
-    pub async fn delete_object(&self, bucket: &BucketName, key: &ObjectKey, version_id: Option<VersionId>) -> Result<DeleteObjectOutcome> { let _ = (bucket, key, version_id); todo!() }
+    pub async fn get_object(
+        &self,
+        request: GetObjectRequest,
+        with_body: bool,
+    ) -> Result<GetObjectOutcome> {
+        objects::get_object(self, request, with_body)
+    }
+    pub async fn copy_object(&self, request: CopyObjectRequest) -> Result<CopyObjectOutcome> {
+        copy::copy_object(self, request).await
+    }
+    pub async fn delete_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<VersionId>,
+    ) -> Result<DeleteObjectOutcome> {
+        objects::delete_object(self, bucket, key, version_id).await
+    }
     /// One result per key, in order; at most 1000 keys (checked by the caller).
-    pub async fn delete_objects(&self, bucket: &BucketName, targets: Vec<coffer_meta::DeleteTarget>) -> Result<Vec<Result<DeleteObjectOutcome>>> { let _ = (bucket, targets); todo!() }
-    pub fn list_objects(&self, request: ListObjectsRequest) -> Result<ListObjectsPage> { let _ = request; todo!() }
-    pub fn list_object_versions(&self, request: ListVersionsRequest) -> Result<ListVersionsPage> { let _ = request; todo!() }
+    pub async fn delete_objects(
+        &self,
+        bucket: &BucketName,
+        targets: Vec<coffer_meta::DeleteTarget>,
+    ) -> Result<Vec<Result<DeleteObjectOutcome>>> {
+        objects::delete_objects(self, bucket, targets).await
+    }
+    pub fn list_objects(&self, request: ListObjectsRequest) -> Result<ListObjectsPage> {
+        list::list_objects(self, request)
+    }
+    pub fn list_object_versions(&self, request: ListVersionsRequest) -> Result<ListVersionsPage> {
+        list::list_object_versions(self, request)
+    }
 
     // Tagging.
-    pub fn get_object_tagging(&self, bucket: &BucketName, key: &ObjectKey, version_id: Option<VersionId>) -> Result<(ObjectVersion, Vec<(String, String)>)> { let _ = (bucket, key, version_id); todo!() }
-    pub async fn put_object_tagging(&self, bucket: &BucketName, key: &ObjectKey, version_id: Option<VersionId>, tags: Vec<(String, String)>) -> Result<VersionId> { let _ = (bucket, key, version_id, tags); todo!() }
+    pub fn get_object_tagging(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<VersionId>,
+    ) -> Result<(ObjectVersion, Vec<(String, String)>)> {
+        let version = self.lookup_object(bucket, key, version_id.as_ref())?;
+        let tags = version.tags.clone();
+        Ok((version, tags))
+    }
+    pub async fn put_object_tagging(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<VersionId>,
+        tags: Vec<(String, String)>,
+    ) -> Result<VersionId> {
+        objects::put_object_tagging(self, bucket, key, version_id, tags).await
+    }
 
     // Multipart.
-    pub async fn create_upload(&self, request: CreateUploadRequest) -> Result<coffer_meta::UploadRecord> { let _ = request; todo!() }
-    pub async fn upload_part(&self, request: UploadPartRequest, body: BodyStream) -> Result<coffer_meta::PartRecord> { let _ = (request, body); todo!() }
-    pub async fn upload_part_copy(&self, request: UploadPartCopyRequest) -> Result<(coffer_meta::PartRecord, VersionId)> { let _ = request; todo!() }
-    pub async fn complete_upload(&self, request: CompleteUploadRequest) -> Result<ObjectVersion> { let _ = request; todo!() }
-    pub async fn abort_upload(&self, bucket: &BucketName, key: &ObjectKey, upload_id: &coffer_types::UploadId) -> Result<()> { let _ = (bucket, key, upload_id); todo!() }
-    pub fn list_parts(&self, request: ListPartsRequest) -> Result<ListPartsPage> { let _ = request; todo!() }
-    pub fn list_uploads(&self, request: ListUploadsRequest) -> Result<ListUploadsPage> { let _ = request; todo!() }
+    pub async fn create_upload(
+        &self,
+        request: CreateUploadRequest,
+    ) -> Result<coffer_meta::UploadRecord> {
+        multipart::create_upload(self, request).await
+    }
+    pub async fn upload_part(
+        &self,
+        request: UploadPartRequest,
+        body: BodyStream,
+    ) -> Result<coffer_meta::PartRecord> {
+        multipart::upload_part(self, request, body).await
+    }
+    pub async fn upload_part_copy(
+        &self,
+        request: UploadPartCopyRequest,
+    ) -> Result<(coffer_meta::PartRecord, VersionId)> {
+        copy::upload_part_copy(self, request).await
+    }
+    pub async fn complete_upload(&self, request: CompleteUploadRequest) -> Result<ObjectVersion> {
+        multipart::complete_upload(self, request).await
+    }
+    pub async fn abort_upload(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        upload_id: &coffer_types::UploadId,
+    ) -> Result<()> {
+        multipart::abort_upload(self, bucket, key, upload_id).await
+    }
+    pub fn list_parts(&self, request: ListPartsRequest) -> Result<ListPartsPage> {
+        multipart::list_parts(self, request)
+    }
+    pub fn list_uploads(&self, request: ListUploadsRequest) -> Result<ListUploadsPage> {
+        list::list_uploads(self, request)
+    }
 }
 
 /// Validate tags as S3 does (≤ 10, key ≤ 128 chars, value ≤ 256 chars, no
 /// duplicate keys) → InvalidTag.
-pub fn validate_tags(tags: &[(String, String)]) -> Result<()> { let _ = tags; todo!() }
+pub fn validate_tags(tags: &[(String, String)]) -> Result<()> {
+    validate::tags(tags)
+}
+
+/// The gateway drives these futures from multi-threaded servers: they must
+/// stay `Send`. This fails to compile if one stops being so.
+#[allow(dead_code, clippy::too_many_arguments)]
+fn assert_futures_are_send(
+    engine: Arc<Engine>,
+    put: PutObjectRequest,
+    part: UploadPartRequest,
+    get: GetObjectRequest,
+    copy: CopyObjectRequest,
+    part_copy: UploadPartCopyRequest,
+    create: CreateUploadRequest,
+    complete: CompleteUploadRequest,
+    body: BodyStream,
+    body2: BodyStream,
+) {
+    fn is_send<T: Send>(_: &T) {}
+    let bucket = BucketName::parse("bucket").expect("valid name");
+    let key = ObjectKey::parse("key").expect("valid key");
+    is_send(&engine.put_object(put, body));
+    is_send(&engine.upload_part(part, body2));
+    is_send(&engine.get_object(get, true));
+    is_send(&engine.copy_object(copy));
+    is_send(&engine.upload_part_copy(part_copy));
+    is_send(&engine.create_upload(create));
+    is_send(&engine.complete_upload(complete));
+    is_send(&engine.delete_object(&bucket, &key, None));
+    is_send(&engine.delete_objects(&bucket, Vec::new()));
+    is_send(&engine.put_object_tagging(&bucket, &key, None, Vec::new()));
+    is_send(&engine.create_bucket(&AccountId(String::new()), &bucket, None));
+    is_send(&engine.delete_bucket(&bucket));
+    is_send(&engine.ensure_root_account("a", "b"));
+    is_send(&engine.start_background());
+}
