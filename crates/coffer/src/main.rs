@@ -1,1 +1,86 @@
-fn main() {}
+//! The `coffer` binary: command line, configuration (flags, `COFFER_*`
+//! environment, TOML file), wiring of the crates into a node, and serving
+//! the S3 and admin endpoints over HTTP or HTTPS.
+//!
+//! This is the one crate that knows every other; it holds no storage or
+//! protocol logic of its own.
+
+mod cli;
+mod config;
+mod credentials;
+mod keys;
+mod serve;
+mod server;
+mod telemetry;
+mod tls;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ServerArgs};
+use crate::config::FileConfig;
+
+/// Exit status for configuration errors (as sysexits' EX_USAGE-ish 2).
+const EXIT_CONFIG_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("coffer {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Server(args) => run_server(&args),
+    }
+}
+
+fn run_server(args: &ServerArgs) -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let file = match config::config_file_path(args, &env) {
+        Some(path) => FileConfig::load(&path),
+        None => Ok(FileConfig::default()),
+    };
+    let config = match file.and_then(|file| config::resolve(args, &env, file)) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("coffer: {error}");
+            return ExitCode::from(EXIT_CONFIG_ERROR);
+        }
+    };
+    telemetry::init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{}", error_chain(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping a cause that the message
+/// before it already quotes (our error types include their source).
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}

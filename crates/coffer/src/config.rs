@@ -1,0 +1,437 @@
+//! Server settings from four layers, in precedence order: command-line flag,
+//! `COFFER_*` environment variable, TOML config file, built-in default.
+//!
+//! The environment is passed in as a lookup function rather than read from
+//! the process, so the precedence rules are testable without touching global
+//! state.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use coffer_types::limits::{BLOCK_SIZE_BYTES_DEFAULT, SEGMENT_SIZE_BYTES};
+use serde::Deserialize;
+
+use crate::cli::{LogFormat, ServerArgs};
+
+pub const DATA_DIR_DEFAULT: &str = "./data";
+pub const S3_LISTEN_DEFAULT: &str = "127.0.0.1:9000";
+pub const ADMIN_LISTEN_DEFAULT: &str = "127.0.0.1:9001";
+pub const REGION_DEFAULT: &str = "us-east-1";
+pub const NODE_ID_DEFAULT: u64 = 1;
+/// Blocks are whole AEAD segments, between one segment and 64 MiB.
+pub const BLOCK_SIZE_BYTES_MIN: u64 = SEGMENT_SIZE_BYTES as u64;
+pub const BLOCK_SIZE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// A config file larger than this is surely not one.
+const CONFIG_FILE_BYTES_MAX: u64 = 1024 * 1024;
+/// At most this many virtual-host base domains.
+const DOMAINS_MAX: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is larger than {CONFIG_FILE_BYTES_MAX} bytes")]
+    FileTooLarge { path: PathBuf },
+    #[error("invalid config file {path}: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("invalid {setting} {value:?} (from {origin}): {reason}")]
+    Invalid {
+        setting: &'static str,
+        value: String,
+        origin: Origin,
+        reason: String,
+    },
+    #[error("the S3 and admin endpoints need different addresses (both are {0})")]
+    SameListenAddress(SocketAddr),
+    #[error("--tls-cert and --tls-key must be given together (only {given} is set)")]
+    TlsHalf { given: &'static str },
+}
+
+/// Where a setting's value came from, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Env(&'static str),
+    File,
+    Default,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag => f.write_str("command line"),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::File => f.write_str("config file"),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// The TOML config file: the same settings as the flags, in snake_case.
+/// Unknown keys are an error, so a typo never silently falls back to a
+/// default.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub s3_listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub region: Option<String>,
+    pub domain: Option<Domains>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub master_key_file: Option<PathBuf>,
+    pub node_id: Option<u64>,
+    pub block_size_bytes: Option<u64>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// `domain = "a.example"`, `domain = "a.example,b.example"` or
+/// `domain = ["a.example", "b.example"]`.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Domains {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl FileConfig {
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|error| ConfigError::ParseFile {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let read_error = |source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        };
+        let size_bytes = std::fs::metadata(path).map_err(read_error)?.len();
+        if size_bytes > CONFIG_FILE_BYTES_MAX {
+            return Err(ConfigError::FileTooLarge {
+                path: path.to_owned(),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        Self::parse(&text, path)
+    }
+}
+
+/// The certificate chain and key for HTTPS on both listeners.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Every setting of `coffer server`, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub s3_listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub region: String,
+    pub domains: Vec<String>,
+    pub tls: Option<TlsFiles>,
+    /// Where the region master key lives; `None` means `<data_dir>/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    pub node_id: u64,
+    pub block_size_bytes: u64,
+    pub log_format: LogFormat,
+}
+
+/// A setting's value and where it came from.
+struct Layered<T> {
+    value: T,
+    origin: Origin,
+}
+
+/// Pick the first layer that has a value. Empty environment variables count
+/// as unset, as most tools treat them.
+fn pick(
+    flag: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    env_name: &'static str,
+    file: Option<String>,
+) -> Option<Layered<String>> {
+    if let Some(value) = flag {
+        return Some(Layered {
+            value,
+            origin: Origin::Flag,
+        });
+    }
+    if let Some(value) = env(env_name).filter(|value| !value.is_empty()) {
+        return Some(Layered {
+            value,
+            origin: Origin::Env(env_name),
+        });
+    }
+    file.map(|value| Layered {
+        value,
+        origin: Origin::File,
+    })
+}
+
+fn or_default(picked: Option<Layered<String>>, default: &str) -> Layered<String> {
+    picked.unwrap_or_else(|| Layered {
+        value: default.to_owned(),
+        origin: Origin::Default,
+    })
+}
+
+fn parse_with<T>(
+    setting: &'static str,
+    layered: Layered<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    parse(&layered.value).map_err(|reason| ConfigError::Invalid {
+        setting,
+        value: layered.value.clone(),
+        origin: layered.origin,
+        reason,
+    })
+}
+
+fn path_to_string(path: PathBuf) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// The config file to read, if any: `--config`, else `COFFER_CONFIG`.
+pub fn config_file_path(
+    args: &ServerArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<PathBuf> {
+    pick(
+        args.config.clone().map(path_to_string),
+        env,
+        "COFFER_CONFIG",
+        None,
+    )
+    .map(|layered| PathBuf::from(layered.value))
+}
+
+/// Resolve every setting from the flags, the environment and the file.
+pub fn resolve(
+    args: &ServerArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: FileConfig,
+) -> Result<ServerConfig, ConfigError> {
+    let data_dir = or_default(
+        pick(
+            args.data_dir.clone().map(path_to_string),
+            env,
+            "COFFER_DATA_DIR",
+            file.data_dir.map(path_to_string),
+        ),
+        DATA_DIR_DEFAULT,
+    );
+    let data_dir = parse_with("data_dir", data_dir, parse_path)?;
+
+    let s3_listen = or_default(
+        pick(
+            args.s3_listen.clone(),
+            env,
+            "COFFER_S3_LISTEN",
+            file.s3_listen,
+        ),
+        S3_LISTEN_DEFAULT,
+    );
+    let s3_listen = parse_with("s3_listen", s3_listen, parse_socket_addr)?;
+    let admin_listen = or_default(
+        pick(
+            args.admin_listen.clone(),
+            env,
+            "COFFER_ADMIN_LISTEN",
+            file.admin_listen,
+        ),
+        ADMIN_LISTEN_DEFAULT,
+    );
+    let admin_listen = parse_with("admin_listen", admin_listen, parse_socket_addr)?;
+    if s3_listen == admin_listen {
+        return Err(ConfigError::SameListenAddress(s3_listen));
+    }
+
+    let region = or_default(
+        pick(args.region.clone(), env, "COFFER_REGION", file.region),
+        REGION_DEFAULT,
+    );
+    let region = parse_with("region", region, parse_region)?;
+
+    let flag_domains = (!args.domain.is_empty()).then(|| args.domain.join(","));
+    let file_domains = file.domain.map(|domains| match domains {
+        Domains::One(text) => text,
+        Domains::Many(list) => list.join(","),
+    });
+    let domains = match pick(flag_domains, env, "COFFER_DOMAIN", file_domains) {
+        Some(layered) => parse_with("domain", layered, parse_domains)?,
+        None => Vec::new(),
+    };
+
+    let tls_cert = pick(
+        args.tls_cert.clone().map(path_to_string),
+        env,
+        "COFFER_TLS_CERT",
+        file.tls_cert.map(path_to_string),
+    );
+    let tls_key = pick(
+        args.tls_key.clone().map(path_to_string),
+        env,
+        "COFFER_TLS_KEY",
+        file.tls_key.map(path_to_string),
+    );
+    let tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConfigError::TlsHalf {
+                given: "the certificate",
+            })
+        }
+        (None, Some(_)) => return Err(ConfigError::TlsHalf { given: "the key" }),
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: parse_with("tls_cert", cert, parse_path)?,
+            key: parse_with("tls_key", key, parse_path)?,
+        }),
+    };
+
+    let master_key_file = match pick(
+        args.master_key_file.clone().map(path_to_string),
+        env,
+        "COFFER_MASTER_KEY_FILE",
+        file.master_key_file.map(path_to_string),
+    ) {
+        Some(layered) => Some(parse_with("master_key_file", layered, parse_path)?),
+        None => None,
+    };
+
+    let node_id = or_default(
+        pick(
+            args.node_id.map(|id| id.to_string()),
+            env,
+            "COFFER_NODE_ID",
+            file.node_id.map(|id| id.to_string()),
+        ),
+        &NODE_ID_DEFAULT.to_string(),
+    );
+    let node_id = parse_with("node_id", node_id, parse_node_id)?;
+
+    let block_size_bytes = or_default(
+        pick(
+            args.block_size_bytes.map(|size| size.to_string()),
+            env,
+            "COFFER_BLOCK_SIZE_BYTES",
+            file.block_size_bytes.map(|size| size.to_string()),
+        ),
+        &BLOCK_SIZE_BYTES_DEFAULT.to_string(),
+    );
+    let block_size_bytes = parse_with("block_size_bytes", block_size_bytes, parse_block_size)?;
+
+    let log_format = or_default(
+        pick(
+            args.log_format.map(|format| format.as_str().to_owned()),
+            env,
+            "COFFER_LOG_FORMAT",
+            file.log_format.map(|format| format.as_str().to_owned()),
+        ),
+        LogFormat::Text.as_str(),
+    );
+    let log_format = parse_with("log_format", log_format, LogFormat::parse)?;
+
+    Ok(ServerConfig {
+        data_dir,
+        s3_listen,
+        admin_listen,
+        region,
+        domains,
+        tls,
+        master_key_file,
+        node_id,
+        block_size_bytes,
+        log_format,
+    })
+}
+
+fn parse_path(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(PathBuf::from(text))
+}
+
+fn parse_socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse()
+        .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:9000 or [::]:9000".to_owned())
+}
+
+/// Region names as AWS spells them: lowercase letters, digits and dashes.
+fn parse_region(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !text.starts_with('-')
+        && !text.ends_with('-');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("expected lowercase letters, digits and dashes, e.g. us-east-1".to_owned())
+    }
+}
+
+/// Comma-separated DNS names; blanks between commas are ignored.
+fn parse_domains(text: &str) -> Result<Vec<String>, String> {
+    let mut domains: Vec<String> = Vec::new();
+    for domain in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let domain = domain.to_ascii_lowercase();
+        let valid = domain.len() <= 253
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !valid {
+            return Err(format!("{domain:?} is not a DNS name"));
+        }
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if domains.len() > DOMAINS_MAX {
+        return Err(format!("at most {DOMAINS_MAX} domains"));
+    }
+    Ok(domains)
+}
+
+fn parse_node_id(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) | Err(_) => Err("expected a positive integer".to_owned()),
+        Ok(id) => Ok(id),
+    }
+}
+
+fn parse_block_size(text: &str) -> Result<u64, String> {
+    let size_bytes: u64 = text
+        .parse()
+        .map_err(|_| "expected a number of bytes".to_owned())?;
+    if !(BLOCK_SIZE_BYTES_MIN..=BLOCK_SIZE_BYTES_MAX).contains(&size_bytes)
+        || !size_bytes.is_multiple_of(SEGMENT_SIZE_BYTES as u64)
+    {
+        return Err(format!(
+            "expected a multiple of {SEGMENT_SIZE_BYTES} between {BLOCK_SIZE_BYTES_MIN} and {BLOCK_SIZE_BYTES_MAX}"
+        ));
+    }
+    Ok(size_bytes)
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,245 @@
+//! `coffer server`: open the stores, make sure the root account exists,
+//! serve the S3 and admin endpoints, and shut down cleanly on SIGTERM or
+//! SIGINT.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use coffer_blob::BlockStore;
+use coffer_crypto::RegionKeys;
+use coffer_engine::{Engine, EngineConfig};
+use coffer_meta::MetaStore;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::credentials::root_credentials;
+use crate::keys::{load_master_key, KeyOrigin};
+use crate::serve::{self, Endpoint};
+use crate::{telemetry, tls};
+
+/// How long a new node may take to elect itself (or find) a Raft leader.
+const LEADER_WAIT_TIMEOUT_MS: u64 = 30_000;
+const LEADER_POLL_INTERVAL_MS: u64 = 50;
+/// How long in-flight requests may run on after a shutdown signal.
+const DRAIN_TIMEOUT_MS: u64 = 30_000;
+/// Exit status when a second signal cuts the drain short (128 + SIGINT).
+const FORCED_EXIT_CODE: i32 = 130;
+
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    spawn_signal_listener(shutdown.clone())?;
+    let metrics = telemetry::install_metrics()?;
+    let upkeep = telemetry::spawn_metrics_upkeep(metrics.clone());
+
+    create_data_dir(&config.data_dir)?;
+    // Everything that can fail on bad input is checked before the stores
+    // are opened, so such failures leave nothing to clean up.
+    let tls = match &config.tls {
+        Some(files) => Some(TlsAcceptor::from(tls::load_server_config(files)?)),
+        None => None,
+    };
+    let root = root_credentials(&|name| std::env::var(name).ok())?;
+    let s3_listener = serve::bind("S3", config.s3_listen).await?;
+    let admin_listener = serve::bind("admin", config.admin_listen).await?;
+
+    let (master_key, origin) =
+        load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
+    match &origin {
+        KeyOrigin::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            "generated a new region master key next to the data; for production, move it \
+             elsewhere (e.g. a secrets mount) and point COFFER_MASTER_KEY_FILE at it: \
+             whoever has the data directory and this file can read every object"
+        ),
+        KeyOrigin::DataDir(path) => tracing::warn!(
+            path = %path.display(),
+            "using the master key stored in the data directory; for production, keep it \
+             elsewhere and set COFFER_MASTER_KEY_FILE"
+        ),
+        KeyOrigin::Configured(path) => {
+            tracing::info!(path = %path.display(), "loaded the region master key")
+        }
+    }
+    let region_keys = Arc::new(RegionKeys::new(&master_key));
+    drop(master_key);
+
+    let meta_dir = config.data_dir.join("meta");
+    let meta = MetaStore::open(&meta_dir, config.node_id)
+        .await
+        .with_context(|| format!("cannot open the metadata store in {}", meta_dir.display()))?;
+    // From here on, the metadata store is shut down on every exit path.
+    let outcome = run_with_meta(
+        &config,
+        meta.clone(),
+        region_keys,
+        root,
+        tls,
+        (s3_listener, admin_listener),
+        metrics,
+        shutdown,
+    )
+    .await;
+    upkeep.abort();
+    let closed = meta
+        .shutdown()
+        .await
+        .context("cannot shut down the metadata store");
+    outcome.and(closed)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_with_meta(
+    config: &ServerConfig,
+    meta: Arc<MetaStore>,
+    region_keys: Arc<RegionKeys>,
+    root: crate::credentials::RootCredentials,
+    tls: Option<TlsAcceptor>,
+    (s3_listener, admin_listener): (tokio::net::TcpListener, tokio::net::TcpListener),
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let blocks_dir = config.data_dir.join("blocks");
+    let blocks = BlockStore::open(&blocks_dir)
+        .with_context(|| format!("cannot open the block store in {}", blocks_dir.display()))?;
+    let engine = Engine::new(
+        meta.clone(),
+        Arc::new(blocks),
+        region_keys,
+        EngineConfig {
+            region: config.region.clone(),
+            block_size_bytes: config.block_size_bytes,
+        },
+    );
+    if !wait_for_leader(&meta, &shutdown).await? {
+        tracing::info!("shutdown requested during start-up; stopping");
+        return Ok(());
+    }
+
+    engine
+        .ensure_root_account(&root.access_key_id, &root.secret_access_key)
+        .await
+        .map_err(|error| anyhow!("cannot set up the root account: {error}"))?;
+    if root.is_dev_default {
+        tracing::warn!(
+            access_key_id = root.access_key_id,
+            secret_access_key = crate::credentials::DEV_SECRET_ACCESS_KEY,
+            "COFFER_ROOT_ACCESS_KEY/COFFER_ROOT_SECRET_KEY are not set: the root account uses \
+             the documented development credentials; set both for any real use"
+        );
+    } else {
+        tracing::info!(access_key_id = root.access_key_id, "root account ready");
+    }
+    drop(root);
+
+    let background = engine
+        .start_background()
+        .await
+        .map_err(|error| anyhow!("cannot start background work: {error}"))?;
+
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let s3 = Endpoint {
+        name: "S3",
+        listener: s3_listener,
+        tls: tls.clone(),
+        router: coffer_s3::router(
+            engine.clone(),
+            coffer_s3::GatewayConfig {
+                region: config.region.clone(),
+                domains: config.domains.clone(),
+            },
+        ),
+    };
+    let admin = Endpoint {
+        name: "admin",
+        listener: admin_listener,
+        tls,
+        router: coffer_admin::router(engine.clone(), metrics),
+    };
+    let drain_timeout = Duration::from_millis(DRAIN_TIMEOUT_MS);
+    let s3_task = tokio::spawn(serve::serve(s3, shutdown.clone(), drain_timeout));
+    let admin_task = tokio::spawn(serve::serve(admin, shutdown.clone(), drain_timeout));
+    tracing::info!(
+        s3 = %format!("{scheme}://{}", config.s3_listen),
+        admin = %format!("{scheme}://{}", config.admin_listen),
+        region = config.region,
+        domains = ?config.domains,
+        data_dir = %config.data_dir.display(),
+        node_id = config.node_id,
+        "coffer is serving"
+    );
+
+    let (s3_open, admin_open) = tokio::join!(s3_task, admin_task);
+    background.abort();
+    // The background task is cancelled, not failed: only a panic matters.
+    if let Err(error) = background.await {
+        if error.is_panic() {
+            tracing::error!(%error, "the background task panicked");
+        }
+    }
+    let still_open = s3_open.context("the S3 listener task failed")?
+        + admin_open.context("the admin listener task failed")?;
+    tracing::info!(connections_cut = still_open, "stopped serving");
+    Ok(())
+}
+
+/// Create the data directory (owner-only when new) and check it is one.
+fn create_data_dir(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create the data directory {}", path.display()))?;
+    let metadata = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the data directory {}", path.display()))?;
+    if !metadata.is_dir() {
+        return Err(anyhow!(
+            "the data directory {} is not a directory",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Wait, with a bound, until Raft knows a leader (on a single node: until it
+/// has elected itself). False when a shutdown signal came first.
+async fn wait_for_leader(meta: &MetaStore, shutdown: &CancellationToken) -> anyhow::Result<bool> {
+    let wait = async {
+        while !meta.progress().has_leader {
+            tokio::time::sleep(Duration::from_millis(LEADER_POLL_INTERVAL_MS)).await;
+        }
+    };
+    tokio::select! {
+        waited = tokio::time::timeout(Duration::from_millis(LEADER_WAIT_TIMEOUT_MS), wait) => {
+            waited.map(|()| true).map_err(|_| anyhow!(
+                "no Raft leader after {} s; check the metadata store and the cluster members",
+                LEADER_WAIT_TIMEOUT_MS / 1000
+            ))
+        }
+        () = shutdown.cancelled() => Ok(false),
+    }
+}
+
+/// SIGTERM or SIGINT starts a graceful shutdown; a second one exits at once.
+fn spawn_signal_listener(shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        shutdown.cancel();
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        tracing::warn!("second signal: exiting without waiting for requests to finish");
+        std::process::exit(FORCED_EXIT_CODE);
+    });
+    Ok(())
+}
