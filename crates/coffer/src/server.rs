@@ -68,6 +68,10 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     drop(master_key);
 
     let meta_dir = config.data_dir.join("meta");
+    // The documented dev credentials are installed only into a new data
+    // directory: restarting a real deployment without COFFER_ROOT_* set must
+    // not add a publicly known key to its root account.
+    let data_dir_is_new = !meta_dir.exists();
     let meta = MetaStore::open(&meta_dir, config.node_id)
         .await
         .with_context(|| format!("cannot open the metadata store in {}", meta_dir.display()))?;
@@ -81,6 +85,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         (s3_listener, admin_listener),
         metrics,
         shutdown,
+        data_dir_is_new,
     )
     .await;
     upkeep.abort();
@@ -101,8 +106,10 @@ async fn run_with_meta(
     (s3_listener, admin_listener): (tokio::net::TcpListener, tokio::net::TcpListener),
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     shutdown: CancellationToken,
+    data_dir_is_new: bool,
 ) -> anyhow::Result<()> {
-    let blocks_dir = config.data_dir.join("blocks");
+    // BlockStore lays out `blocks/` and `tmp/` under the directory it is given.
+    let blocks_dir = config.data_dir.clone();
     let blocks = BlockStore::open(&blocks_dir)
         .with_context(|| format!("cannot open the block store in {}", blocks_dir.display()))?;
     let engine = Engine::new(
@@ -119,11 +126,19 @@ async fn run_with_meta(
         return Ok(());
     }
 
-    engine
-        .ensure_root_account(&root.access_key_id, &root.secret_access_key)
-        .await
-        .map_err(|error| anyhow!("cannot set up the root account: {error}"))?;
-    if root.is_dev_default {
+    if root.is_dev_default && !data_dir_is_new {
+        tracing::warn!(
+            "COFFER_ROOT_ACCESS_KEY/COFFER_ROOT_SECRET_KEY are not set: keeping the existing \
+             root credentials of this data directory (the development defaults are only \
+             installed into a new one)"
+        );
+    } else {
+        engine
+            .ensure_root_account(&root.access_key_id, &root.secret_access_key)
+            .await
+            .map_err(|error| anyhow!("cannot set up the root account: {error}"))?;
+    }
+    if root.is_dev_default && data_dir_is_new {
         tracing::warn!(
             access_key_id = root.access_key_id,
             secret_access_key = crate::credentials::DEV_SECRET_ACCESS_KEY,

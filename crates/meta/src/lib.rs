@@ -7,14 +7,56 @@
 //! This crate must not know about HTTP, S3 wire types (s3s), block files or
 //! encryption; only this crate names `rocksdb`.
 
+mod apply;
+mod batcher;
+mod codec;
+mod keys;
+// openraft's storage traits fix the error type (`StorageError`, ~224 bytes);
+// the helpers of these modules return it too instead of converting twice.
+#[allow(clippy::result_large_err)]
+mod log_store;
 pub mod model;
+mod network;
+mod queries;
+mod raft_types;
+#[allow(clippy::result_large_err)]
+mod state_machine;
+mod store;
+#[cfg(test)]
+mod suite_test;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use coffer_types::{BucketName, DataId, ObjectKey, UploadId, VersionId};
+use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
+use openraft::{BasicNode, Config, SnapshotPolicy};
+use rocksdb::DB;
+
+use crate::batcher::{Batcher, CommandBatch};
+use crate::log_store::LogStore;
+use crate::network::NoPeerNetwork;
+use crate::raft_types::Raft;
+use crate::state_machine::StateMachine;
+use crate::store::DbView;
 
 pub use model::*;
+
+/// Raft timing for a region. One node elects itself; the values also suit
+/// a small cluster on a LAN.
+const HEARTBEAT_INTERVAL_MS: u64 = 100;
+const ELECTION_TIMEOUT_MS_MIN: u64 = 300;
+const ELECTION_TIMEOUT_MS_MAX: u64 = 600;
+/// A snapshot copies the whole state machine (see `state_machine`), so it
+/// is built rarely.
+const SNAPSHOT_LOGS_SINCE_LAST: u64 = 50_000;
+/// How long `open` waits for a leader before returning anyway (readiness
+/// then reports no leader), and `shutdown` for Raft's tasks to let go.
+const STARTUP_LEADER_WAIT_MS_MAX: u64 = 10_000;
+const SHUTDOWN_WAIT_MS_MAX: u64 = 10_000;
 
 /// Failures of the metadata layer itself (not S3 business outcomes, which
 /// come back as `CommandResult::Failed`).
@@ -43,66 +85,190 @@ pub struct RaftProgress {
 
 /// The metadata store of one node.
 pub struct MetaStore {
-    _private: (),
+    raft: Raft,
+    /// Every proposal goes through here (group commit).
+    batcher: Batcher,
+    db: Arc<DB>,
+    /// Updated by the log store when openraft saves the committed log id.
+    committed_index: Arc<AtomicU64>,
+    shut_down: AtomicBool,
+}
+
+fn raft_error(error: impl std::fmt::Display) -> MetaError {
+    MetaError::Raft(error.to_string())
+}
+
+/// Commit one log entry and return what `apply` answered for its commands.
+async fn client_write(raft: &Raft, batch: CommandBatch) -> Result<Vec<CommandResult>> {
+    match raft.client_write(batch).await {
+        Ok(response) => Ok(response.data),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Err(MetaError::NotLeader),
+        Err(RaftError::APIError(error)) => Err(raft_error(error)),
+        Err(RaftError::Fatal(Fatal::Stopped)) => Err(MetaError::ShuttingDown),
+        Err(RaftError::Fatal(error)) => Err(raft_error(error)),
+    }
 }
 
 impl MetaStore {
     /// Open (or create) the store under `dir` and start the Raft node. On a
     /// new directory a single-voter cluster with `node_id` is initialized.
+    /// Waits (bounded) until a leader is known, so a single node is ready
+    /// when this returns. Must run inside a tokio runtime.
     pub async fn open(dir: &Path, node_id: u64) -> Result<Arc<Self>> {
-        let _ = (dir, node_id);
-        todo!("meta: open")
+        std::fs::create_dir_all(dir)
+            .map_err(|error| store::storage_error("create metadata dir", error))?;
+        let db = store::open_db(dir)?;
+        let committed_index = Arc::new(AtomicU64::new(0));
+        let log_store = LogStore::new(db.clone(), committed_index.clone());
+        let saved_committed_index = log_store.saved_committed_index().map_err(raft_error)?;
+        committed_index.store(saved_committed_index, Ordering::Relaxed);
+
+        let config = Config {
+            cluster_name: "coffer-meta".to_owned(),
+            heartbeat_interval: HEARTBEAT_INTERVAL_MS,
+            election_timeout_min: ELECTION_TIMEOUT_MS_MIN,
+            election_timeout_max: ELECTION_TIMEOUT_MS_MAX,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_LOGS_SINCE_LAST),
+            ..Config::default()
+        }
+        .validate()
+        .map_err(raft_error)?;
+        let raft = Raft::new(
+            node_id,
+            Arc::new(config),
+            NoPeerNetwork,
+            log_store,
+            StateMachine::new(db.clone()),
+        )
+        .await
+        .map_err(raft_error)?;
+
+        // A reopened node keeps its membership; only a pristine one starts
+        // a single-voter group.
+        if !raft.is_initialized().await.map_err(raft_error)? {
+            let members = BTreeMap::from([(node_id, BasicNode::default())]);
+            match raft.initialize(members).await {
+                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(error) => return Err(raft_error(error)),
+            }
+        }
+        let leader_known = raft
+            .wait(Some(Duration::from_millis(STARTUP_LEADER_WAIT_MS_MAX)))
+            .metrics(
+                |metrics| metrics.current_leader.is_some(),
+                "a leader is known",
+            )
+            .await;
+        if let Err(error) = leader_known {
+            tracing::warn!(%error, "no Raft leader yet; metadata writes will fail until one is elected");
+        }
+        Ok(Arc::new(Self {
+            batcher: Batcher::spawn(raft.clone()),
+            raft,
+            db,
+            committed_index,
+            shut_down: AtomicBool::new(false),
+        }))
     }
 
     /// Propose a command, wait until it is committed and applied, and return
     /// what `apply` answered. Concurrent proposals are group-committed.
     pub async fn propose(&self, command: Command) -> Result<CommandResult> {
-        let _ = command;
-        todo!("meta: propose")
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(MetaError::ShuttingDown);
+        }
+        self.batcher.propose(command).await
     }
 
     pub fn progress(&self) -> RaftProgress {
-        todo!("meta: progress")
+        let metrics = self.raft.metrics().borrow().clone();
+        let applied_index = metrics.last_applied.map_or(0, |log_id| log_id.index);
+        RaftProgress {
+            has_leader: metrics.current_leader.is_some(),
+            // Applied entries are committed, even if the saved committed id
+            // lags behind (it is written without a sync).
+            committed_index: self
+                .committed_index
+                .load(Ordering::Relaxed)
+                .max(applied_index),
+            applied_index,
+        }
     }
 
     /// Stop Raft and flush; further proposals fail with `ShuttingDown`.
+    /// Returns once Raft's tasks have released the database, so dropping the
+    /// store afterwards closes it and the directory can be reopened.
     pub async fn shutdown(&self) -> Result<()> {
-        todo!("meta: shutdown")
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.raft.shutdown().await.map_err(raft_error)?;
+        // The state-machine worker stops once the Raft core has dropped its
+        // channel; wait for it to drop its handle on the database.
+        let mut waited_ms = 0;
+        while Arc::strong_count(&self.db) > 1 && waited_ms < SHUTDOWN_WAIT_MS_MAX {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited_ms += 10;
+        }
+        if Arc::strong_count(&self.db) > 1 {
+            tracing::warn!("Raft tasks still hold the metadata database after shutdown");
+        }
+        store::flush_all(&self.db)
     }
 
-    pub fn access_key(&self, access_key_id: &str) -> Result<Option<(AccessKeyRecord, AccountRecord)>> {
-        let _ = access_key_id;
-        todo!()
+    fn view(&self) -> DbView<'_> {
+        DbView { db: &self.db }
+    }
+
+    pub fn access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKeyRecord, AccountRecord)>> {
+        queries::access_key(&self.view(), access_key_id)
     }
 
     pub fn account(&self, id: &coffer_types::AccountId) -> Result<Option<AccountRecord>> {
-        let _ = id;
-        todo!()
+        queries::account(&self.view(), id)
     }
 
     pub fn bucket(&self, name: &BucketName) -> Result<Option<BucketRecord>> {
-        let _ = name;
-        todo!()
+        queries::bucket(&self.view(), name)
     }
 
     /// All buckets, in name order.
     pub fn buckets(&self) -> Result<Vec<BucketRecord>> {
-        todo!()
+        queries::buckets(&self.view())
     }
 
     /// The current version of `key` (`version_id == None`), or a given one.
-    pub fn object(&self, bucket: &BucketName, key: &ObjectKey, version_id: Option<&VersionId>) -> Result<Option<ObjectVersion>> {
-        let _ = (bucket, key, version_id);
-        todo!()
+    pub fn object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<&VersionId>,
+    ) -> Result<Option<ObjectVersion>> {
+        let view = self.view();
+        let found = match version_id {
+            None => queries::current_version(&view, bucket, key.as_str().as_bytes())?,
+            Some(version_id) => {
+                queries::version_entry(&view, bucket, key.as_str().as_bytes(), version_id)?
+            }
+        };
+        Ok(found.map(|(_, version)| version))
     }
 
     /// Current versions of keys that start with `prefix` and sort strictly
     /// after `after` (raw UTF-8 bytes, binary order), at most `limit`.
     /// Passing `prefix_of_group + [0xFF]` as `after` skips a whole group,
     /// since 0xFF never occurs in UTF-8.
-    pub fn list_objects(&self, bucket: &BucketName, prefix: &str, after: Option<&[u8]>, limit: usize) -> Result<Vec<(ObjectKey, ObjectVersion)>> {
-        let _ = (bucket, prefix, after, limit);
-        todo!()
+    pub fn list_objects(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(ObjectKey, ObjectVersion)>> {
+        queries::list_objects(&self.view(), bucket, prefix, after, limit)
     }
 
     /// Every version of keys under `prefix`, key order then newest first,
@@ -116,19 +282,28 @@ impl MetaStore {
         version_id_marker: Option<&VersionId>,
         limit: usize,
     ) -> Result<Vec<(ObjectKey, ObjectVersion)>> {
-        let _ = (bucket, prefix, key_marker, version_id_marker, limit);
-        todo!()
+        queries::list_object_versions(
+            &self.view(),
+            bucket,
+            prefix,
+            key_marker,
+            version_id_marker,
+            limit,
+        )
     }
 
     /// Whether the bucket holds any object version.
     pub fn bucket_is_empty(&self, bucket: &BucketName) -> Result<bool> {
-        let _ = bucket;
-        todo!()
+        queries::bucket_is_empty(&self.view(), bucket)
     }
 
-    pub fn upload(&self, bucket: &BucketName, key: &ObjectKey, upload_id: &UploadId) -> Result<Option<UploadRecord>> {
-        let _ = (bucket, key, upload_id);
-        todo!()
+    pub fn upload(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        upload_id: &UploadId,
+    ) -> Result<Option<UploadRecord>> {
+        queries::upload(&self.view(), bucket, key, upload_id)
     }
 
     /// Uploads in progress under `prefix`, ordered by key then upload id
@@ -142,26 +317,34 @@ impl MetaStore {
         upload_id_marker: Option<&UploadId>,
         limit: usize,
     ) -> Result<Vec<UploadRecord>> {
-        let _ = (bucket, prefix, key_marker, upload_id_marker, limit);
-        todo!()
+        queries::list_uploads(
+            &self.view(),
+            bucket,
+            prefix,
+            key_marker,
+            upload_id_marker,
+            limit,
+        )
     }
 
     /// Parts of an upload with part number > `part_number_marker`, ascending.
-    pub fn list_parts(&self, upload_id: &UploadId, part_number_marker: u32, limit: usize) -> Result<Vec<PartRecord>> {
-        let _ = (upload_id, part_number_marker, limit);
-        todo!()
+    pub fn list_parts(
+        &self,
+        upload_id: &UploadId,
+        part_number_marker: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>> {
+        queries::list_parts(&self.view(), upload_id, part_number_marker, limit)
     }
 
     /// The oldest GC entries, at most `limit`.
     pub fn gc_batch(&self, limit: usize) -> Result<Vec<GcEntry>> {
-        let _ = limit;
-        todo!()
+        queries::gc_batch(&self.view(), limit)
     }
 
     /// Whether any committed record (object version, part, GC entry) still
     /// names this data id. Block files of unreferenced data ids are garbage.
     pub fn data_is_referenced(&self, data_id: &DataId) -> Result<bool> {
-        let _ = data_id;
-        todo!()
+        queries::data_is_referenced(&self.view(), data_id)
     }
 }

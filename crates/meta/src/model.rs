@@ -3,7 +3,9 @@
 //! one-byte format version (see `codec`), so never change a field in place:
 //! add a new version and a migration.
 
-use coffer_types::{AccountId, BucketName, CanonicalId, DataId, ObjectKey, S3Error, UnixMillis, UploadId, VersionId};
+use coffer_types::{
+    AccountId, BucketName, CanonicalId, DataId, ObjectKey, S3Error, UnixMillis, UploadId, VersionId,
+};
 use serde::{Deserialize, Serialize};
 
 /// An account: the owner of buckets. Issue 2 has only the root account.
@@ -169,19 +171,52 @@ pub struct DeleteTarget {
 pub enum Command {
     /// Create the account and its access key if no account with this id
     /// exists (idempotent: the root account on first start).
-    EnsureAccount { account: AccountRecord, access_key: AccessKeyRecord },
-    CreateBucket { bucket: BucketRecord },
-    DeleteBucket { bucket: BucketName },
+    EnsureAccount {
+        account: AccountRecord,
+        access_key: AccessKeyRecord,
+    },
+    CreateBucket {
+        bucket: BucketRecord,
+    },
+    DeleteBucket {
+        bucket: BucketName,
+    },
     /// Install `version` as the key's current version. Data of a replaced
     /// version goes to the GC queue.
-    PutObject { bucket: BucketName, key: ObjectKey, version: ObjectVersion, precondition: Option<WritePrecondition> },
-    DeleteObject { bucket: BucketName, key: ObjectKey, version_id: Option<VersionId>, now_ms: UnixMillis },
-    DeleteObjects { bucket: BucketName, targets: Vec<DeleteTarget>, now_ms: UnixMillis },
-    PutObjectTags { bucket: BucketName, key: ObjectKey, version_id: Option<VersionId>, tags: Vec<(String, String)> },
-    CreateUpload { upload: UploadRecord },
+    PutObject {
+        bucket: BucketName,
+        key: ObjectKey,
+        version: ObjectVersion,
+        precondition: Option<WritePrecondition>,
+    },
+    DeleteObject {
+        bucket: BucketName,
+        key: ObjectKey,
+        version_id: Option<VersionId>,
+        now_ms: UnixMillis,
+    },
+    DeleteObjects {
+        bucket: BucketName,
+        targets: Vec<DeleteTarget>,
+        now_ms: UnixMillis,
+    },
+    PutObjectTags {
+        bucket: BucketName,
+        key: ObjectKey,
+        version_id: Option<VersionId>,
+        tags: Vec<(String, String)>,
+    },
+    CreateUpload {
+        upload: UploadRecord,
+    },
     /// Record a part; a part previously stored under the same number goes to
     /// the GC queue.
-    PutPart { bucket: BucketName, key: ObjectKey, upload_id: UploadId, part: PartRecord },
+    PutPart {
+        bucket: BucketName,
+        key: ObjectKey,
+        upload_id: UploadId,
+        part: PartRecord,
+    },
     /// Validate the client's part list against the stored parts (InvalidPart,
     /// InvalidPartOrder, EntityTooSmall), then install the object. Parts not
     /// named go to the GC queue. `version.parts` is filled in by `apply`
@@ -195,9 +230,16 @@ pub enum Command {
         version: ObjectVersion,
         precondition: Option<WritePrecondition>,
     },
-    AbortUpload { bucket: BucketName, key: ObjectKey, upload_id: UploadId, now_ms: UnixMillis },
+    AbortUpload {
+        bucket: BucketName,
+        key: ObjectKey,
+        upload_id: UploadId,
+        now_ms: UnixMillis,
+    },
     /// Blocks of these data ids were deleted from disk.
-    GcDone { data_ids: Vec<DataId> },
+    GcDone {
+        data_ids: Vec<DataId>,
+    },
 }
 
 /// What `apply` answers for a command. A business failure (NoSuchBucket,
@@ -208,7 +250,9 @@ pub enum CommandResult {
     Ok,
     Failed(S3Error),
     /// DeleteObject: whether a version existed and what was removed.
-    Deleted { existed: bool },
+    Deleted {
+        existed: bool,
+    },
     /// DeleteObjects: one result per target, in order.
     DeletedMany(Vec<Result<(), S3Error>>),
     /// CompleteUpload: the installed version (with its parts).

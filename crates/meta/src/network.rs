@@ -1,0 +1,75 @@
+//! The Raft network of a node without peers. A region is one node until
+//! cluster membership arrives (issue 4); then a gRPC network replaces this
+//! module. Every RPC fails as `Unreachable`, which openraft retries with
+//! backoff, so a stray peer in a membership never wedges the leader.
+
+use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use openraft::network::RPCOption;
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::{BasicNode, RaftNetwork, RaftNetworkFactory};
+
+use crate::raft_types::{NodeId, TypeConfig};
+
+/// Creates `NoPeer` clients.
+#[derive(Clone, Debug, Default)]
+pub struct NoPeerNetwork;
+
+/// A client for a peer that cannot be reached.
+#[derive(Clone, Debug)]
+pub struct NoPeer {
+    target: NodeId,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("node {target} is unreachable: this node has no Raft network yet")]
+struct NoNetwork {
+    target: NodeId,
+}
+
+impl NoPeer {
+    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, BasicNode, E> {
+        RPCError::Unreachable(Unreachable::new(&NoNetwork {
+            target: self.target,
+        }))
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for NoPeerNetwork {
+    type Network = NoPeer;
+
+    async fn new_client(&mut self, target: NodeId, _node: &BasicNode) -> Self::Network {
+        NoPeer { target }
+    }
+}
+
+impl RaftNetwork<TypeConfig> for NoPeer {
+    async fn append_entries(
+        &mut self,
+        _rpc: AppendEntriesRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        Err(self.unreachable())
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        _rpc: InstallSnapshotRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        Err(self.unreachable())
+    }
+
+    async fn vote(
+        &mut self,
+        _rpc: VoteRequest<NodeId>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        Err(self.unreachable())
+    }
+}
