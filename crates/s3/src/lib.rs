@@ -1,14 +1,46 @@
-//! The S3 REST gateway: protocol (SigV4/SigV2 authentication, XML, routing)
+//! The S3 REST gateway: protocol (SigV4 authentication, XML, routing)
 //! through the s3s crate, request context → access check → engine call, and
 //! the conversion between s3s DTOs and engine types. Every engine
 //! `S3Error` becomes AWS error XML here and nowhere else.
 //!
 //! This crate must not know about RocksDB, block files or tonic; s3s types
 //! never leave it.
+//!
+//! What s3s 0.14.1 does and what we add (checked in its source):
+//! - SigV4 header and presigned signatures are compared in constant time
+//!   (`subtle::ConstantTimeEq`); header auth and presigned URLs dated in the
+//!   future are refused beyond 15 minutes of skew (RequestTimeTooSkewed);
+//!   expired presigned URLs are AccessDenied.
+//! - s3s does not bound `X-Amz-Expires` (any u32 passes): `layer` refuses
+//!   values outside 1..=604800 with AuthorizationQueryParametersError.
+//! - s3s compares SigV2 signatures with `!=` and never checks the SigV2
+//!   request date, so `layer` refuses SigV2 (as AWS does for buckets created
+//!   since 2020) rather than accept replayable, timing-leaky requests.
+//! - s3s's error XML lacks Resource and RequestId and gives 304 a body;
+//!   `layer` re-renders every error and strips 304 bodies.
+//! - s3s buffers XML bodies up to its own limit: we set it to
+//!   `XML_BODY_BYTES_MAX` and refuse larger Content-Lengths in the access
+//!   check before any byte is read.
 
+mod access;
+mod auth;
+mod context;
+mod convert;
+mod error;
+mod host;
+mod layer;
+mod limits;
+mod metrics;
+pub mod operations;
+mod ops;
+
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use coffer_engine::Engine;
+use coffer_types::limits::XML_BODY_BYTES_MAX;
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::service::S3ServiceBuilder;
 
 /// Gateway settings from the server configuration.
 #[derive(Clone, Debug)]
@@ -20,8 +52,50 @@ pub struct GatewayConfig {
     pub domains: Vec<String>,
 }
 
+/// Accept every bucket name at routing time: CreateBucket answers
+/// InvalidBucketName itself and every other operation NoSuchBucket, as AWS
+/// does, instead of s3s's blanket InvalidBucketName.
+struct AnyBucketName;
+
+impl s3s::validation::NameValidation for AnyBucketName {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        !name.is_empty()
+    }
+}
+
 /// The S3 endpoint as an axum router (every path and method goes to s3s).
 pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
-    let _ = (engine, config);
-    todo!("s3: router")
+    let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
+    builder.set_auth(auth::EngineAuth::new(engine.clone()));
+    builder.set_access(access::OwnerOnlyAccess::new(engine));
+    builder.set_validation(AnyBucketName);
+    if !config.domains.is_empty() {
+        builder.set_host(host::DomainHost::new(&config.domains));
+    }
+    let mut s3s_config = S3Config::default();
+    s3s_config.xml_max_body_size = XML_BODY_BYTES_MAX;
+    builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3s_config))));
+    let service = builder.build();
+
+    let endpoint = tower::service_fn(move |request: axum::extract::Request| {
+        let service = service.clone();
+        async move {
+            let request = request.map(s3s::Body::http_body_unsync);
+            let response = match service.call(request).await {
+                Ok(response) => response.map(axum::body::Body::new),
+                Err(failure) => {
+                    // s3s renders S3 errors itself; this is a failure to
+                    // render at all. The layer turns the 500 into error XML.
+                    tracing::error!(error = ?failure, "s3s failed to produce a response");
+                    let mut response = axum::response::Response::new(axum::body::Body::empty());
+                    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                }
+            };
+            Ok::<_, Infallible>(response)
+        }
+    });
+    axum::Router::new()
+        .fallback_service(endpoint)
+        .layer(axum::middleware::from_fn(layer::handle))
 }

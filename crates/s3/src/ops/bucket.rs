@@ -1,0 +1,102 @@
+//! ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+
+use coffer_types::BucketName;
+use s3s::dto::*;
+use s3s::S3Request;
+
+use super::{existing_bucket, principal, Gateway, Result};
+use crate::convert;
+
+impl Gateway {
+    pub(super) fn list_buckets_impl(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> Result<ListBucketsOutput> {
+        let account = principal(&req)?;
+        let prefix = req.input.prefix.clone();
+        let buckets = self
+            .engine
+            .list_buckets(&account.id)?
+            .into_iter()
+            .filter(|b| {
+                prefix
+                    .as_deref()
+                    .is_none_or(|p| b.name.as_str().starts_with(p))
+            })
+            .map(|b| Bucket {
+                bucket_region: Some(b.region.clone()),
+                creation_date: Some(convert::timestamp(b.created_at_ms)),
+                name: Some(b.name.as_str().to_owned()),
+            })
+            .collect();
+        Ok(ListBucketsOutput {
+            buckets: Some(buckets),
+            continuation_token: None,
+            owner: Some(convert::owner(&account)),
+            prefix,
+        })
+    }
+
+    pub(super) async fn create_bucket_impl(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> Result<CreateBucketOutput> {
+        let account = principal(&req)?;
+        let bucket = BucketName::parse(&req.input.bucket)?;
+        let constraint = req
+            .input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|c| c.as_str().to_owned())
+            .filter(|c| !c.is_empty());
+        self.engine
+            .create_bucket(&account.id, &bucket, constraint.as_deref())
+            .await?;
+        Ok(CreateBucketOutput {
+            location: Some(format!("/{bucket}")),
+        })
+    }
+
+    pub(super) fn head_bucket_impl(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> Result<HeadBucketOutput> {
+        let bucket = existing_bucket(&req.input.bucket)?;
+        let record = self.engine.head_bucket(&bucket)?;
+        Ok(HeadBucketOutput {
+            bucket_region: Some(record.region),
+            ..HeadBucketOutput::default()
+        })
+    }
+
+    pub(super) async fn delete_bucket_impl(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> Result<DeleteBucketOutput> {
+        let bucket = existing_bucket(&req.input.bucket)?;
+        self.engine.delete_bucket(&bucket).await?;
+        Ok(DeleteBucketOutput {})
+    }
+
+    pub(super) fn get_bucket_location_impl(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> Result<GetBucketLocationOutput> {
+        let bucket = existing_bucket(&req.input.bucket)?;
+        let record = self.engine.head_bucket(&bucket)?;
+        // Buckets are created in this region; an empty record predates
+        // the field and means the same.
+        let region = if record.region.is_empty() {
+            self.config.region.clone()
+        } else {
+            record.region
+        };
+        // AWS answers an empty LocationConstraint for us-east-1.
+        let location_constraint =
+            (region != "us-east-1").then(|| BucketLocationConstraint::from(region));
+        Ok(GetBucketLocationOutput {
+            location_constraint,
+        })
+    }
+}
