@@ -1,1 +1,17 @@
+//! The one end-to-end test binary: each module drives real `coffer`
+//! processes over HTTP for one area of the S3 API. Every test starts its
+//! own server (a separate process), so tests run in parallel safely.
 
+mod auth;
+mod big;
+mod buckets;
+mod checksums;
+mod durability;
+mod limits;
+mod listing;
+mod multipart;
+mod objects;
+mod observability;
+mod reads;
+mod versions_tags;
+mod writes;
