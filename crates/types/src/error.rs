@@ -129,12 +129,18 @@ pub struct S3Error {
 
 impl S3Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// An internal failure. The detail is logged by the caller, never sent.
     pub fn internal() -> Self {
-        Self::new(ErrorCode::InternalError, "We encountered an internal error. Please try again.")
+        Self::new(
+            ErrorCode::InternalError,
+            "We encountered an internal error. Please try again.",
+        )
     }
 }
 
@@ -176,7 +182,10 @@ mod tests {
     fn every_code_has_an_error_status() {
         for code in ErrorCode::ALL {
             let status = code.http_status();
-            assert!(status == 304 || (400..600).contains(&status), "{code}: {status}");
+            assert!(
+                status == 304 || (400..600).contains(&status),
+                "{code}: {status}"
+            );
             assert!(!code.as_str().is_empty());
         }
     }
@@ -189,7 +198,11 @@ mod tests {
             (ErrorCode::PreconditionFailed, "PreconditionFailed", 412),
             (ErrorCode::BucketNotEmpty, "BucketNotEmpty", 409),
             (ErrorCode::MissingContentLength, "MissingContentLength", 411),
-            (ErrorCode::SignatureDoesNotMatch, "SignatureDoesNotMatch", 403),
+            (
+                ErrorCode::SignatureDoesNotMatch,
+                "SignatureDoesNotMatch",
+                403,
+            ),
         ];
         for (code, name, status) in cases {
             assert_eq!(code.as_str(), name);

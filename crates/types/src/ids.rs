@@ -2,6 +2,7 @@
 //! inside `apply`), so replicas agree on it.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -56,16 +57,30 @@ pub struct UploadId(pub String);
 
 impl UploadId {
     pub fn generate(created_at_ms: i64) -> Self {
+        // The leading 64 bits are the creation time shifted left by 12 bits,
+        // bumped past the last id this process generated, so two uploads
+        // created in the same millisecond still sort in creation order.
+        static LAST_STAMP: AtomicU64 = AtomicU64::new(0);
+        let time_stamp = (created_at_ms.max(0) as u64) << 12;
+        let previous = LAST_STAMP
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(time_stamp.max(last + 1))
+            })
+            .expect("the update closure always returns Some");
+        let stamp = time_stamp.max(previous + 1);
         let mut random = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut random);
-        Self(format!("{:016x}{}", created_at_ms.max(0) as u64, hex::encode(random)))
+        Self(format!("{stamp:016x}{}", hex::encode(random)))
     }
 
     /// Upload ids come from clients; accept only the shape we generate so an
     /// id can never be used to build a surprising storage key.
     pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| Self(text.to_owned()))
+        (text.len() == 40
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(text.to_owned()))
     }
 }
 
@@ -95,6 +110,8 @@ mod tests {
         let first = UploadId::generate(1_000);
         let second = UploadId::generate(2_000);
         assert!(first < second);
+        let same_millisecond: Vec<UploadId> = (0..100).map(|_| UploadId::generate(3_000)).collect();
+        assert!(same_millisecond.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(UploadId::parse(&first.0).is_some());
         assert!(UploadId::parse("../../etc/passwd").is_none());
         assert!(UploadId::parse(&first.0.to_uppercase()).is_none());

@@ -20,7 +20,10 @@ impl BucketName {
         if Self::is_valid(name) {
             Ok(Self(name.to_owned()))
         } else {
-            Err(S3Error::new(ErrorCode::InvalidBucketName, "The specified bucket is not valid."))
+            Err(S3Error::new(
+                ErrorCode::InvalidBucketName,
+                "The specified bucket is not valid.",
+            ))
         }
     }
 
@@ -29,9 +32,11 @@ impl BucketName {
         if !(3..=63).contains(&bytes.len()) {
             return false;
         }
-        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
+        let allowed =
+            |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
         let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-        if !bytes.iter().all(|&b| allowed(b)) || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        if !bytes.iter().all(|&b| allowed(b)) || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1])
+        {
             return false;
         }
         if name.contains("..") || name.contains(".-") || name.contains("-.") {
@@ -66,10 +71,16 @@ pub struct ObjectKey(String);
 impl ObjectKey {
     pub fn parse(key: &str) -> Result<Self, S3Error> {
         if key.is_empty() {
-            return Err(S3Error::new(ErrorCode::InvalidArgument, "Object key must not be empty"));
+            return Err(S3Error::new(
+                ErrorCode::InvalidArgument,
+                "Object key must not be empty",
+            ));
         }
         if key.len() > KEY_LENGTH_BYTES_MAX {
-            return Err(S3Error::new(ErrorCode::KeyTooLongError, "Your key is too long"));
+            return Err(S3Error::new(
+                ErrorCode::KeyTooLongError,
+                "Your key is too long",
+            ));
         }
         Ok(Self(key.to_owned()))
     }
@@ -117,7 +128,10 @@ mod tests {
         assert!(ObjectKey::parse("../../etc/passwd").is_ok());
         assert!(ObjectKey::parse("tab\tand\u{1}control").is_ok());
         assert!(ObjectKey::parse(&"k".repeat(1024)).is_ok());
-        assert_eq!(ObjectKey::parse(&"k".repeat(1025)).unwrap_err().code, ErrorCode::KeyTooLongError);
+        assert_eq!(
+            ObjectKey::parse(&"k".repeat(1025)).unwrap_err().code,
+            ErrorCode::KeyTooLongError
+        );
         assert!(ObjectKey::parse("").is_err());
     }
 }
