@@ -1,6 +1,7 @@
 //! SigV4/SigV2 secret lookup for s3s. s3s does the signature math (with a
-//! constant-time comparison for SigV4); we only answer "what is the secret
-//! of this access key". Unknown keys are InvalidAccessKeyId, as AWS says.
+//! constant-time comparison for SigV4; SigV2 is verified in constant time
+//! by `sigv2` before s3s repeats it); we only answer "what is the secret of
+//! this access key". Unknown keys are InvalidAccessKeyId, as AWS says.
 
 use std::sync::Arc;
 

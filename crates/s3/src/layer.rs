@@ -1,12 +1,14 @@
 //! The HTTP layer around s3s: a request id on every response and in the
 //! request's tracing span, metrics, the presigned-URL and SigV2 checks s3s
-//! lacks, and the rewrite of every error body into complete S3 error XML
-//! (s3s omits Resource and RequestId, and must not send a body with 304).
+//! lacks (SigV2 itself lives in `sigv2`), and the rewrite of every error
+//! body into complete S3 error XML (s3s omits Resource and RequestId, and
+//! must not send a body with 304).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use coffer_types::limits::PRESIGNED_EXPIRES_SECONDS_MAX;
@@ -16,6 +18,7 @@ use http_body_util::BodyExt;
 use tracing::Instrument;
 
 use crate::context::RequestInfo;
+use crate::sigv2::SigV2Verifier;
 
 /// Error bodies we re-render are tiny; anything bigger is not an s3s
 /// error document and is replaced by a generic one.
@@ -30,7 +33,11 @@ pub fn new_request_id() -> String {
     id[..16].to_owned()
 }
 
-pub async fn handle(mut request: Request, next: Next) -> Response {
+pub async fn handle(
+    State(sigv2): State<Arc<SigV2Verifier>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = new_request_id();
     let method = request.method().clone();
@@ -47,7 +54,7 @@ pub async fn handle(mut request: Request, next: Next) -> Response {
         status = tracing::field::Empty,
     );
 
-    let response = match precheck(&request) {
+    let response = match precheck(&mut request, &sigv2) {
         Err(failure) => plain_error(failure),
         Ok(()) => next.run(request).instrument(span.clone()).await,
     };
@@ -72,26 +79,40 @@ pub async fn handle(mut request: Request, next: Next) -> Response {
 }
 
 /// Checks s3s does not make (see lib.rs): presigned X-Amz-Expires must be
-/// 1..=604800, and SigV2 is refused because s3s compares V2 signatures in
-/// non-constant time and never checks the request date.
-fn precheck(request: &Request) -> Result<(), S3Error> {
+/// 1..=604800; SigV2 requests are verified completely here (constant-time
+/// compare, date and expiry) before s3s repeats the signature check; and
+/// browser POST uploads are refused before s3s would check a SigV2 form
+/// signature with its timing-leaky compare (PostObject is not implemented).
+fn precheck(request: &mut Request, sigv2: &SigV2Verifier) -> Result<(), S3Error> {
     let query = request.uri().query().unwrap_or("");
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         if name == "X-Amz-Expires" {
             check_presigned_expires(value)?;
         }
-        if name == "Signature" || name == "AWSAccessKeyId" {
-            return Err(sigv2_refused());
-        }
     }
-    if let Some(authorization) = request.headers().get(http::header::AUTHORIZATION) {
-        let value = authorization.as_bytes();
-        if value.starts_with(b"AWS ") {
-            return Err(sigv2_refused());
-        }
+    if is_form_post(request) {
+        return Err(S3Error::new(
+            ErrorCode::NotImplemented,
+            "POST Object (browser form upload) is not implemented",
+        ));
     }
-    Ok(())
+    sigv2.check(request)
+}
+
+/// `POST` with a `multipart/form-data` body: a browser-form PostObject.
+fn is_form_post(request: &Request) -> bool {
+    request.method() == Method::POST
+        && request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            })
 }
 
 pub fn check_presigned_expires(value: &str) -> Result<(), S3Error> {
@@ -106,13 +127,6 @@ pub fn check_presigned_expires(value: &str) -> Result<(), S3Error> {
         )),
         Ok(_) => Ok(()),
     }
-}
-
-fn sigv2_refused() -> S3Error {
-    S3Error::new(
-        ErrorCode::InvalidRequest,
-        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    )
 }
 
 fn plain_error(failure: S3Error) -> Response {

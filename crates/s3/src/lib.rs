@@ -14,8 +14,11 @@
 //! - s3s does not bound `X-Amz-Expires` (any u32 passes): `layer` refuses
 //!   values outside 1..=604800 with AuthorizationQueryParametersError.
 //! - s3s compares SigV2 signatures with `!=` and never checks the SigV2
-//!   request date, so `layer` refuses SigV2 (as AWS does for buckets created
-//!   since 2020) rather than accept replayable, timing-leaky requests.
+//!   request date, so `sigv2` verifies every SigV2 request (header and
+//!   query) first, in constant time, with the 15-minute skew window and
+//!   query expiry; s3s then only re-checks signatures that already match.
+//!   Browser-form POST (where s3s would check a SigV2 form signature with
+//!   `!=`) is refused as NotImplemented before s3s reads the form.
 //! - s3s's error XML lacks Resource and RequestId and gives 304 a body;
 //!   `layer` re-renders every error and strips 304 bodies.
 //! - s3s buffers XML bodies up to its own limit: we set it to
@@ -33,6 +36,7 @@ mod limits;
 mod metrics;
 pub mod operations;
 mod ops;
+mod sigv2;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -65,6 +69,7 @@ impl s3s::validation::NameValidation for AnyBucketName {
 
 /// The S3 endpoint as an axum router (every path and method goes to s3s).
 pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
+    let sigv2 = Arc::new(sigv2::SigV2Verifier::new(engine.clone(), &config.domains));
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));
     builder.set_access(access::OwnerOnlyAccess::new(engine));
@@ -97,5 +102,5 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     });
     axum::Router::new()
         .fallback_service(endpoint)
-        .layer(axum::middleware::from_fn(layer::handle))
+        .layer(axum::middleware::from_fn_with_state(sigv2, layer::handle))
 }
