@@ -8,6 +8,7 @@
 mod cli;
 mod config;
 mod credentials;
+mod expect_continue;
 mod keys;
 mod serve;
 mod server;

@@ -1,6 +1,9 @@
 //! Listeners: an accept loop per endpoint serving an axum router over
 //! HTTP/1.1 and HTTP/2 (hyper-util's auto builder), optionally behind TLS.
 //!
+//! Every HTTP/1.1 request with `Expect: 100-continue` gets `100 Continue`,
+//! also when it has no body (see `expect_continue`).
+//!
 //! A failure on one connection (reset, bad TLS handshake, malformed request)
 //! ends that connection only. Shutdown stops accepting, asks open
 //! connections to finish their in-flight requests, and waits for them up to
@@ -21,6 +24,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+use crate::expect_continue::{ContinueOwed, ExpectContinueIo};
 
 /// Open connections per endpoint; past this, new connections wait in the
 /// kernel's accept queue until one closes.
@@ -144,14 +149,14 @@ struct Connection {
 impl Connection {
     async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let Some(acceptor) = tls else {
-            return self.serve_io(TokioIo::new(stream)).await;
+            return self.serve_io(stream).await;
         };
         let handshake = tokio::time::timeout(
             Duration::from_millis(TLS_HANDSHAKE_TIMEOUT_MS),
             acceptor.accept(stream),
         );
         match handshake.await {
-            Ok(Ok(tls_stream)) => self.serve_io(TokioIo::new(tls_stream)).await,
+            Ok(Ok(tls_stream)) => self.serve_io(tls_stream).await,
             // Scanners and clients with the wrong trust store do this all
             // the time: not worth more than a debug line.
             Ok(Err(error)) => {
@@ -163,7 +168,7 @@ impl Connection {
         }
     }
 
-    async fn serve_io<I>(self, io: TokioIo<I>)
+    async fn serve_io<I>(self, io: I)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -174,9 +179,12 @@ impl Connection {
             remote,
             watcher,
         } = self;
+        let continue_owed = ContinueOwed::default();
+        let io = TokioIo::new(ExpectContinueIo::new(io, continue_owed.clone()));
         // The remote address travels with each request, as axum's
         // `ConnectInfo` (for source-IP conditions and logs).
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            continue_owed.note_request(&request);
             request.extensions_mut().insert(ConnectInfo(remote));
             router.clone().oneshot(request)
         });
