@@ -20,7 +20,7 @@ use crate::server::Server;
 #[derive(Clone, Debug, Default)]
 pub struct ClientOptions {
     /// Virtual-hosted-style addressing: the endpoint becomes
-    /// `http://<domain>:<port>` and every name resolves to 127.0.0.1.
+    /// `http(s)://<domain>:<port>` and every name resolves to 127.0.0.1.
     pub virtual_host_domain: Option<String>,
     /// Shift the client's clock by this many seconds (signed).
     pub clock_skew_seconds: i64,
@@ -28,6 +28,9 @@ pub struct ClientOptions {
     pub credentials: Option<(String, String)>,
     /// Retry attempts; 1 (no retries) by default so tests see every error.
     pub max_attempts: Option<u32>,
+    /// With a TLS server: do not trust its certificate, only the platform's
+    /// roots (which cannot vouch for a self-signed test certificate).
+    pub distrust_server_certificate: bool,
 }
 
 /// A clock that runs `skew_seconds` away from the system clock.
@@ -74,8 +77,19 @@ impl Server {
             )
         });
         let credentials = Credentials::new(access_key_id, secret, None, None, "coffer-e2e");
-        let http = aws_smithy_http_client::Builder::new()
+        let mut http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+        if let Some(pem) = self.tls_cert_pem() {
+            if !options.distrust_server_certificate {
+                // Only the server's own certificate: no platform roots.
+                let trust_store = tls::TrustStore::empty().with_pem_certificate(pem.to_vec());
+                let context = tls::TlsContext::builder()
+                    .with_trust_store(trust_store)
+                    .build()
+                    .expect("building a TlsContext only moves fields");
+                http = http.tls_context(context);
+            }
+        }
         let http = if options.virtual_host_domain.is_some() {
             http.build_with_resolver(LoopbackResolver)
         } else {
@@ -91,7 +105,7 @@ impl Server {
             );
         builder = match &options.virtual_host_domain {
             Some(domain) => builder
-                .endpoint_url(format!("http://{domain}:{}", self.s3_port()))
+                .endpoint_url(format!("{}://{domain}:{}", self.scheme(), self.s3_port()))
                 .force_path_style(false),
             None => builder.endpoint_url(self.endpoint()).force_path_style(true),
         };

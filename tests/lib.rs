@@ -16,5 +16,5 @@ pub use client::{assert_s3_error, error_code, error_status, CaptureRequestHeader
 pub use data::{
     md5_hex, multipart_etag, random_bytes, sha256_hex, unique_bucket, PseudoRandomStream,
 };
-pub use server::{Server, ServerOptions};
+pub use server::{Server, ServerOptions, TlsIdentity};
 pub use sign::xml_element;

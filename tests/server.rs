@@ -17,6 +17,8 @@ const READY_TIMEOUT_MS: u64 = 60_000;
 const STOP_TIMEOUT_MS: u64 = 45_000;
 /// Attempts at finding free ports before giving up.
 const START_ATTEMPTS_MAX: u32 = 5;
+/// Bound on one admin request made by the harness.
+const ADMIN_REQUEST_TIMEOUT_SECONDS: u64 = 60;
 
 /// Extra settings for a server.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +29,32 @@ pub struct ServerOptions {
     pub block_size_bytes: Option<u64>,
     /// Region name (`--region`); us-east-1 when unset.
     pub region: Option<String>,
+    /// Serve HTTPS on both endpoints with this identity (`--tls-cert`,
+    /// `--tls-key`); endpoints and clients then use `https://`.
+    pub tls: Option<TlsIdentity>,
+    /// Pass the data directory, listen addresses, region and TLS files in a
+    /// TOML file (`--config FILE`, see `Server::config_file_path`) instead
+    /// of as flags, so the file is the only place they can come from.
+    pub settings_in_config_file: bool,
+}
+
+/// A PEM certificate chain and private key for the server.
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+impl TlsIdentity {
+    /// The throwaway self-signed identity (SANs `localhost` and 127.0.0.1,
+    /// valid until 2126) that the coffer crate's own TLS tests use.
+    pub fn localhost_test() -> Self {
+        let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/coffer/src/testdata");
+        Self {
+            cert_path: testdata.join("localhost.cert.pem"),
+            key_path: testdata.join("localhost.key.pem"),
+        }
+    }
 }
 
 /// A running `coffer server`. Dropping it kills the process (SIGKILL).
@@ -39,6 +67,8 @@ pub struct Server {
     access_key_id: String,
     secret_access_key: String,
     options: ServerOptions,
+    /// The server certificate (PEM) that clients trust, when TLS is on.
+    tls_cert_pem: Option<Vec<u8>>,
     /// Counts starts so that each run's output goes to its own log files.
     generation: u32,
 }
@@ -57,6 +87,12 @@ impl Server {
             .tempdir()
             .context("create temp dir")?;
         std::fs::create_dir_all(work_dir.path().join("data"))?;
+        let tls_cert_pem = match &options.tls {
+            Some(identity) => Some(std::fs::read(&identity.cert_path).with_context(|| {
+                format!("read test certificate {}", identity.cert_path.display())
+            })?),
+            None => None,
+        };
         let mut server = Self {
             child: None,
             work_dir,
@@ -65,6 +101,7 @@ impl Server {
             access_key_id: format!("E2E{}", random_token(17).to_uppercase()),
             secret_access_key: random_token(40),
             options,
+            tls_cert_pem,
             generation: 0,
         };
         let mut last_error = None;
@@ -88,9 +125,18 @@ impl Server {
         Err(last_error.expect("the loop ran at least once"))
     }
 
-    /// `http://127.0.0.1:PORT` of the S3 endpoint.
+    /// `http` or, with `ServerOptions::tls`, `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `http(s)://127.0.0.1:PORT` of the S3 endpoint.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.s3_port)
+        format!("{}://127.0.0.1:{}", self.scheme(), self.s3_port)
     }
 
     pub fn s3_port(&self) -> u16 {
@@ -101,9 +147,45 @@ impl Server {
         SocketAddr::from(([127, 0, 0, 1], self.s3_port))
     }
 
-    /// `http://127.0.0.1:PORT` of the admin endpoint.
+    /// `http(s)://127.0.0.1:PORT` of the admin endpoint.
     pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.admin_port)
+        format!("{}://127.0.0.1:{}", self.scheme(), self.admin_port)
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.admin_port))
+    }
+
+    /// The server certificate (PEM) when TLS is on.
+    pub fn tls_cert_pem(&self) -> Option<&[u8]> {
+        self.tls_cert_pem.as_deref()
+    }
+
+    /// Where `ServerOptions::settings_in_config_file` writes the TOML file.
+    pub fn config_file_path(&self) -> PathBuf {
+        self.work_dir.path().join("coffer.toml")
+    }
+
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A reqwest client that trusts exactly the server's certificate when
+    /// TLS is on (and no built-in roots), plain HTTP otherwise.
+    pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if let Some(pem) = &self.tls_cert_pem {
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+        }
+        Ok(builder.build()?)
     }
 
     pub fn access_key_id(&self) -> &str {
@@ -192,7 +274,11 @@ impl Server {
 
     /// GET a path on the admin endpoint; returns status and body.
     pub async fn admin_get(&self, path: &str) -> Result<(u16, String)> {
-        let response = reqwest::get(format!("{}{}", self.admin_url(), path)).await?;
+        let response = self
+            .http_client(Duration::from_secs(ADMIN_REQUEST_TIMEOUT_SECONDS))?
+            .get(format!("{}{}", self.admin_url(), path))
+            .send()
+            .await?;
         let status = response.status().as_u16();
         Ok((status, response.text().await?))
     }
@@ -219,14 +305,31 @@ impl Server {
         let stdout = File::create(self.log_path("stdout"))?;
         let stderr = File::create(self.log_path("stderr"))?;
         let mut command = Command::new(&binary);
+        command.arg("server");
+        if self.options.settings_in_config_file {
+            std::fs::write(self.config_file_path(), self.config_toml())
+                .context("write the config file")?;
+            command.arg("--config").arg(self.config_file_path());
+        } else {
+            command
+                .arg("--data-dir")
+                .arg(self.data_dir())
+                .arg("--s3-listen")
+                .arg(format!("127.0.0.1:{}", self.s3_port))
+                .arg("--admin-listen")
+                .arg(format!("127.0.0.1:{}", self.admin_port));
+            if let Some(region) = &self.options.region {
+                command.arg("--region").arg(region);
+            }
+            if let Some(identity) = &self.options.tls {
+                command
+                    .arg("--tls-cert")
+                    .arg(&identity.cert_path)
+                    .arg("--tls-key")
+                    .arg(&identity.key_path);
+            }
+        }
         command
-            .arg("server")
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .arg("--s3-listen")
-            .arg(format!("127.0.0.1:{}", self.s3_port))
-            .arg("--admin-listen")
-            .arg(format!("127.0.0.1:{}", self.admin_port))
             .env("COFFER_ROOT_ACCESS_KEY", &self.access_key_id)
             .env("COFFER_ROOT_SECRET_KEY", &self.secret_access_key)
             .stdin(Stdio::null())
@@ -244,9 +347,6 @@ impl Server {
                 command.env_remove(&name);
             }
         }
-        if let Some(region) = &self.options.region {
-            command.arg("--region").arg(region);
-        }
         if let Some(domain) = &self.options.domain {
             command.arg("--domain").arg(domain);
         }
@@ -261,9 +361,7 @@ impl Server {
     }
 
     async fn wait_ready(&mut self) -> Result<()> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
+        let client = self.http_client(Duration::from_secs(5))?;
         let url = format!("{}/health/ready", self.admin_url());
         let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
         loop {
@@ -282,6 +380,27 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The settings `settings_in_config_file` moves out of the flags.
+    fn config_toml(&self) -> String {
+        let mut text = format!(
+            "data_dir = {}\ns3_listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\n",
+            toml_string(&self.data_dir().to_string_lossy()),
+            self.s3_port,
+            self.admin_port
+        );
+        if let Some(region) = &self.options.region {
+            text.push_str(&format!("region = {}\n", toml_string(region)));
+        }
+        if let Some(identity) = &self.options.tls {
+            text.push_str(&format!(
+                "tls_cert = {}\ntls_key = {}\n",
+                toml_string(&identity.cert_path.to_string_lossy()),
+                toml_string(&identity.key_path.to_string_lossy())
+            ));
+        }
+        text
     }
 
     fn kill_child(&mut self) {
@@ -330,6 +449,22 @@ pub fn install_crypto_provider() {
         // Err only means another provider is already installed: fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// A TOML basic string: quotes, backslashes and control characters escaped.
+fn toml_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04X}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 fn free_port() -> Result<u16> {

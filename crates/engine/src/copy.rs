@@ -5,13 +5,12 @@
 use std::sync::Arc;
 
 use coffer_crypto::PartCipher;
-use coffer_meta::{ChecksumAlgorithm, Command, ObjectVersion, PartLayout, PartRecord};
+use coffer_meta::{ChecksumAlgorithm, ObjectVersion, PartRecord};
 use coffer_types::limits::{PART_SIZE_BYTES_MAX, PUT_OBJECT_SIZE_BYTES_MAX};
 use coffer_types::{BucketName, DataId, ErrorCode, ObjectKey, S3Error, VersionId};
 
 use crate::api::*;
-use crate::checksum::etag_of_md5;
-use crate::objects::{precheck_write, single_part};
+use crate::objects::{commit_single_part, precheck_write, ObjectAttributes};
 use crate::pipeline::{self, WriteSpec, WrittenData};
 use crate::{conditions, errors, read, validate, Engine, Result};
 
@@ -142,28 +141,22 @@ pub(crate) async fn copy_object(
         checksum_algorithm,
     )
     .await?;
-    let part = single_part(&written, engine.block_size_bytes());
-    let version = ObjectVersion {
-        version_id: VersionId::null(),
-        last_modified_ms: coffer_types::now_unix_millis(),
-        size_bytes: written.size_bytes,
-        etag: part.etag.clone(),
+    let attributes = ObjectAttributes {
         owner: request.owner,
         headers,
         user_metadata,
         tags,
-        checksum: part.checksum.clone(),
         encryption,
-        parts: vec![part],
-        multipart: false,
     };
-    let command = Command::PutObject {
-        bucket: request.bucket,
-        key: request.key,
-        version: version.clone(),
-        precondition: request.precondition,
-    };
-    engine.propose_with_blocks(written.blocks, command).await?;
+    let version = commit_single_part(
+        engine,
+        request.bucket,
+        request.key,
+        request.precondition,
+        written,
+        attributes,
+    )
+    .await?;
     Ok(CopyObjectOutcome {
         version,
         source_version_id: source.version_id,
@@ -223,23 +216,14 @@ pub(crate) async fn upload_part_copy(
         upload.checksum_algorithm,
     )
     .await?;
-    let part = PartRecord {
-        layout: PartLayout {
-            part_number: request.part_number,
-            data_id,
-            size_bytes: written.size_bytes,
-            block_size_bytes: engine.block_size_bytes(),
-            etag: etag_of_md5(&written.digests.md5),
-            checksum: written.checksum(),
-        },
-        last_modified_ms: coffer_types::now_unix_millis(),
-    };
-    let command = Command::PutPart {
-        bucket: request.bucket,
-        key: request.key,
-        upload_id: request.upload_id,
-        part: part.clone(),
-    };
-    engine.propose_with_blocks(written.blocks, command).await?;
+    let part = crate::multipart::commit_part(
+        engine,
+        request.bucket,
+        request.key,
+        request.upload_id,
+        request.part_number,
+        written,
+    )
+    .await?;
     Ok((part, source.version_id))
 }

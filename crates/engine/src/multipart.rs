@@ -13,9 +13,9 @@ use coffer_types::limits::{LIST_KEYS_MAX, PART_NUMBER_MAX, PART_SIZE_BYTES_MAX};
 use coffer_types::{BucketName, DataId, ErrorCode, ObjectKey, S3Error, UploadId, VersionId};
 
 use crate::api::*;
-use crate::checksum::{self, etag_of_md5};
-use crate::objects::checksum_parts;
-use crate::pipeline::{self, WriteSpec};
+use crate::checksum;
+use crate::objects::{checksum_parts, part_layout};
+use crate::pipeline::{self, WriteSpec, WrittenData};
 use crate::{errors, validate, Engine, Result};
 
 pub(crate) fn check_part_number(part_number: u32) -> Result<()> {
@@ -113,21 +113,35 @@ pub(crate) async fn upload_part(
         content_md5,
     };
     let written = pipeline::write_data(&engine.blocks, cipher, data_id, spec, body).await?;
+    commit_part(
+        engine,
+        request.bucket,
+        request.key,
+        request.upload_id,
+        request.part_number,
+        written,
+    )
+    .await
+}
+
+/// Record freshly written data as part `part_number` of an upload, making
+/// its blocks visible. UploadPart and UploadPartCopy both end here.
+pub(crate) async fn commit_part(
+    engine: &Engine,
+    bucket: BucketName,
+    key: ObjectKey,
+    upload_id: UploadId,
+    part_number: u32,
+    written: WrittenData,
+) -> Result<PartRecord> {
     let part = PartRecord {
-        layout: PartLayout {
-            part_number: request.part_number,
-            data_id,
-            size_bytes: written.size_bytes,
-            block_size_bytes,
-            etag: etag_of_md5(&written.digests.md5),
-            checksum: written.checksum(),
-        },
+        layout: part_layout(&written, part_number, engine.block_size_bytes()),
         last_modified_ms: coffer_types::now_unix_millis(),
     };
     let command = Command::PutPart {
-        bucket: request.bucket,
-        key: request.key,
-        upload_id: request.upload_id,
+        bucket,
+        key,
+        upload_id,
         part: part.clone(),
     };
     engine.propose_with_blocks(written.blocks, command).await?;

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use coffer_crypto::PartCipher;
 use coffer_meta::{
-    ChecksumAlgorithm, Command, CommandResult, ObjectVersion, PartLayout, WritePrecondition,
+    ChecksumAlgorithm, Command, CommandResult, ContentHeaders, Encryption, ObjectVersion,
+    PartLayout, WritePrecondition,
 };
 use coffer_types::limits::PUT_OBJECT_SIZE_BYTES_MAX;
-use coffer_types::{BucketName, DataId, ErrorCode, ObjectKey, S3Error, VersionId};
+use coffer_types::{AccountId, BucketName, DataId, ErrorCode, ObjectKey, S3Error, VersionId};
 
 use crate::api::*;
 use crate::checksum::{self, etag_of_md5};
@@ -61,16 +62,65 @@ pub(crate) fn precheck_write(
     }
 }
 
-/// The single part of a non-multipart object.
-pub(crate) fn single_part(written: &WrittenData, block_size_bytes: u64) -> PartLayout {
+/// The layout of freshly written data stored as part `part_number`.
+pub(crate) fn part_layout(
+    written: &WrittenData,
+    part_number: u32,
+    block_size_bytes: u64,
+) -> PartLayout {
     PartLayout {
-        part_number: 1,
+        part_number,
         data_id: written.data_id,
         size_bytes: written.size_bytes,
         block_size_bytes,
         etag: etag_of_md5(&written.digests.md5),
         checksum: written.checksum(),
     }
+}
+
+/// What a new single-part object carries besides its data.
+pub(crate) struct ObjectAttributes {
+    pub owner: AccountId,
+    pub headers: ContentHeaders,
+    pub user_metadata: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub encryption: Encryption,
+}
+
+/// Make freshly written data the current version of `bucket/key` as a
+/// single-part object. PutObject and CopyObject both end here, so the two
+/// store versions of the same shape; `apply` checks `precondition` for real.
+pub(crate) async fn commit_single_part(
+    engine: &Engine,
+    bucket: BucketName,
+    key: ObjectKey,
+    precondition: Option<WritePrecondition>,
+    written: WrittenData,
+    attributes: ObjectAttributes,
+) -> Result<ObjectVersion> {
+    let part = part_layout(&written, 1, engine.block_size_bytes());
+    let version = ObjectVersion {
+        version_id: VersionId::null(),
+        last_modified_ms: coffer_types::now_unix_millis(),
+        size_bytes: written.size_bytes,
+        etag: part.etag.clone(),
+        owner: attributes.owner,
+        headers: attributes.headers,
+        user_metadata: attributes.user_metadata,
+        tags: attributes.tags,
+        checksum: part.checksum.clone(),
+        encryption: attributes.encryption,
+        parts: vec![part],
+        multipart: false,
+    };
+    let command = Command::PutObject {
+        bucket,
+        key,
+        version: version.clone(),
+        precondition,
+    };
+    engine.propose_with_blocks(written.blocks, command).await?;
+    Ok(version)
 }
 
 pub(crate) async fn put_object(
@@ -113,28 +163,22 @@ pub(crate) async fn put_object(
         content_md5,
     };
     let written = pipeline::write_data(&engine.blocks, cipher, data_id, spec, body).await?;
-    let part = single_part(&written, block_size_bytes);
-    let version = ObjectVersion {
-        version_id: VersionId::null(),
-        last_modified_ms: coffer_types::now_unix_millis(),
-        size_bytes: written.size_bytes,
-        etag: part.etag.clone(),
+    let attributes = ObjectAttributes {
         owner: request.owner,
         headers: request.headers,
         user_metadata: request.user_metadata,
         tags: request.tags,
-        checksum: part.checksum.clone(),
         encryption,
-        parts: vec![part],
-        multipart: false,
     };
-    let command = Command::PutObject {
-        bucket: request.bucket,
-        key: request.key,
-        version: version.clone(),
-        precondition: request.precondition,
-    };
-    engine.propose_with_blocks(written.blocks, command).await?;
+    let version = commit_single_part(
+        engine,
+        request.bucket,
+        request.key,
+        request.precondition,
+        written,
+        attributes,
+    )
+    .await?;
     Ok(PutObjectOutcome { version })
 }
 

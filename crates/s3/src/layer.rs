@@ -33,8 +33,14 @@ pub fn new_request_id() -> String {
     id[..16].to_owned()
 }
 
+/// What the layer's checks need, shared by every request.
+pub struct LayerState {
+    pub sigv2: SigV2Verifier,
+    pub region: String,
+}
+
 pub async fn handle(
-    State(sigv2): State<Arc<SigV2Verifier>>,
+    State(state): State<Arc<LayerState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -54,7 +60,7 @@ pub async fn handle(
         status = tracing::field::Empty,
     );
 
-    let response = match precheck(&mut request, &sigv2) {
+    let response = match precheck(&mut request, &state) {
         Err(failure) => plain_error(failure),
         Ok(()) => next.run(request).instrument(span.clone()).await,
     };
@@ -83,8 +89,9 @@ pub async fn handle(
 /// compare, date and expiry) before s3s repeats the signature check; and
 /// browser POST uploads are refused before s3s would check a SigV2 form
 /// signature with its timing-leaky compare (PostObject is not implemented).
-fn precheck(request: &mut Request, sigv2: &SigV2Verifier) -> Result<(), S3Error> {
+fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Error> {
     let query = request.uri().query().unwrap_or("");
+    crate::scope::check_region(request.headers(), query, &state.region)?;
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         if name == "X-Amz-Expires" {
@@ -97,7 +104,7 @@ fn precheck(request: &mut Request, sigv2: &SigV2Verifier) -> Result<(), S3Error>
             "POST Object (browser form upload) is not implemented",
         ));
     }
-    sigv2.check(request)
+    state.sigv2.check(request)
 }
 
 /// `POST` with a `multipart/form-data` body: a browser-form PostObject.

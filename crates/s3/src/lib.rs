@@ -36,6 +36,7 @@ mod limits;
 mod metrics;
 pub mod operations;
 mod ops;
+mod scope;
 mod sigv2;
 
 use std::convert::Infallible;
@@ -69,7 +70,10 @@ impl s3s::validation::NameValidation for AnyBucketName {
 
 /// The S3 endpoint as an axum router (every path and method goes to s3s).
 pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
-    let sigv2 = Arc::new(sigv2::SigV2Verifier::new(engine.clone(), &config.domains));
+    let layer_state = Arc::new(layer::LayerState {
+        sigv2: sigv2::SigV2Verifier::new(engine.clone(), &config.domains),
+        region: config.region.clone(),
+    });
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));
     builder.set_access(access::OwnerOnlyAccess::new(engine));
@@ -102,5 +106,8 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     });
     axum::Router::new()
         .fallback_service(endpoint)
-        .layer(axum::middleware::from_fn_with_state(sigv2, layer::handle))
+        .layer(axum::middleware::from_fn_with_state(
+            layer_state,
+            layer::handle,
+        ))
 }

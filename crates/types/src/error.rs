@@ -33,6 +33,8 @@ macro_rules! error_codes {
 error_codes! {
     /// Access denied by authorization (or anonymous request).
     AccessDenied => 403,
+    /// The Authorization header is malformed (e.g. signed for another region).
+    AuthorizationHeaderMalformed => 400,
     /// Presigned URL query parameters are malformed (e.g. X-Amz-Expires too large).
     AuthorizationQueryParametersError => 400,
     /// The Content-MD5 or x-amz-checksum-* value does not match the body.

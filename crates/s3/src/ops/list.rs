@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use coffer_engine::{ListEntry, ListObjectsRequest, ListVersionsRequest};
 use coffer_meta::AccountRecord;
-use coffer_types::{AccountId, ErrorCode, S3Error, VersionId};
+use coffer_types::{AccountId, BucketName, ErrorCode, S3Error, VersionId};
 use s3s::dto::*;
 use s3s::S3Request;
 
@@ -39,6 +39,11 @@ impl Encoder {
 
     pub(super) fn opt(&self, text: Option<&str>) -> Option<String> {
         text.map(|t| self.text(t))
+    }
+
+    /// A marker echoed back: always present, empty when none was given.
+    pub(super) fn echo_marker(&self, marker: Option<&str>) -> Option<String> {
+        Some(marker.map(|m| self.text(m)).unwrap_or_default())
     }
 
     pub(super) fn echo(&self) -> Option<EncodingType> {
@@ -91,8 +96,34 @@ impl<'a> Owners<'a> {
     }
 }
 
-fn delimiter(raw: Option<&String>) -> Option<String> {
-    raw.filter(|d| !d.is_empty()).cloned()
+/// The query fields every list operation shares, read in one order so that
+/// each operation refuses a bad request with the same error first.
+pub(super) struct ListQuery {
+    pub(super) bucket: BucketName,
+    pub(super) encoder: Encoder,
+    pub(super) page_size: usize,
+    pub(super) prefix: String,
+    /// An empty delimiter is no delimiter.
+    pub(super) delimiter: Option<String>,
+}
+
+impl ListQuery {
+    /// `page_size_name` is the query parameter's name, for the error.
+    pub(super) fn parse(
+        bucket: &str,
+        encoding_type: Option<&EncodingType>,
+        (page_size, page_size_name): (Option<i32>, &str),
+        prefix: Option<&String>,
+        delimiter: Option<&String>,
+    ) -> Result<Self> {
+        Ok(Self {
+            bucket: existing_bucket(bucket)?,
+            encoder: Encoder::new(encoding_type)?,
+            page_size: limits::page_size(page_size, page_size_name)?,
+            prefix: prefix.cloned().unwrap_or_default(),
+            delimiter: delimiter.filter(|d| !d.is_empty()).cloned(),
+        })
+    }
 }
 
 fn object(entry: &ListEntry, encoder: &Encoder, owner: Option<Owner>) -> Object {
@@ -115,16 +146,45 @@ fn object(entry: &ListEntry, encoder: &Encoder, owner: Option<Owner>) -> Object 
 }
 
 impl Gateway {
+    /// The Contents of a ListObjects or ListObjectsV2 page; owners are
+    /// looked up only when they are shown.
+    fn contents(
+        &self,
+        entries: &[ListEntry],
+        encoder: &Encoder,
+        with_owner: bool,
+    ) -> Result<Vec<Object>> {
+        let mut owners = Owners::new(self);
+        let mut contents = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let owner = if with_owner {
+                Some(owners.owner(&entry.version.owner)?)
+            } else {
+                None
+            };
+            contents.push(object(entry, encoder, owner));
+        }
+        Ok(contents)
+    }
+
     pub(super) fn list_objects_impl(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> Result<ListObjectsOutput> {
         let input = &req.input;
-        let bucket = existing_bucket(&input.bucket)?;
-        let encoder = Encoder::new(input.encoding_type.as_ref())?;
-        let max_keys = limits::page_size(input.max_keys, "max-keys")?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = delimiter(input.delimiter.as_ref());
+        let ListQuery {
+            bucket,
+            encoder,
+            page_size: max_keys,
+            prefix,
+            delimiter,
+        } = ListQuery::parse(
+            &input.bucket,
+            input.encoding_type.as_ref(),
+            (input.max_keys, "max-keys"),
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+        )?;
         let marker = input.marker.clone().filter(|m| !m.is_empty());
         let page = self.engine.list_objects(ListObjectsRequest {
             bucket: bucket.clone(),
@@ -133,15 +193,7 @@ impl Gateway {
             after: marker.clone(),
             max_keys,
         })?;
-        let mut owners = Owners::new(self);
-        let mut contents = Vec::with_capacity(page.objects.len());
-        for entry in &page.objects {
-            contents.push(object(
-                entry,
-                &encoder,
-                Some(owners.owner(&entry.version.owner)?),
-            ));
-        }
+        let contents = self.contents(&page.objects, &encoder, true)?;
         // AWS sends NextMarker only when a delimiter was given; without one
         // the client uses the last key as the next marker.
         let next_marker = (page.is_truncated && delimiter.is_some())
@@ -150,12 +202,7 @@ impl Gateway {
         Ok(ListObjectsOutput {
             name: Some(bucket.as_str().to_owned()),
             prefix: Some(encoder.text(&prefix)),
-            marker: Some(
-                marker
-                    .as_deref()
-                    .map(|m| encoder.text(m))
-                    .unwrap_or_default(),
-            ),
+            marker: encoder.echo_marker(marker.as_deref()),
             max_keys: Some(max_keys as i32),
             is_truncated: Some(page.is_truncated),
             contents: (!contents.is_empty()).then_some(contents),
@@ -172,11 +219,19 @@ impl Gateway {
         req: S3Request<ListObjectsV2Input>,
     ) -> Result<ListObjectsV2Output> {
         let input = &req.input;
-        let bucket = existing_bucket(&input.bucket)?;
-        let encoder = Encoder::new(input.encoding_type.as_ref())?;
-        let max_keys = limits::page_size(input.max_keys, "max-keys")?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = delimiter(input.delimiter.as_ref());
+        let ListQuery {
+            bucket,
+            encoder,
+            page_size: max_keys,
+            prefix,
+            delimiter,
+        } = ListQuery::parse(
+            &input.bucket,
+            input.encoding_type.as_ref(),
+            (input.max_keys, "max-keys"),
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+        )?;
         let start_after = input.start_after.clone().filter(|s| !s.is_empty());
         // A continuation token wins over start-after, as on AWS.
         let after = match input.continuation_token.as_deref() {
@@ -191,16 +246,7 @@ impl Gateway {
             max_keys,
         })?;
         let fetch_owner = input.fetch_owner.unwrap_or(false);
-        let mut owners = Owners::new(self);
-        let mut contents = Vec::with_capacity(page.objects.len());
-        for entry in &page.objects {
-            let owner = if fetch_owner {
-                Some(owners.owner(&entry.version.owner)?)
-            } else {
-                None
-            };
-            contents.push(object(entry, &encoder, owner));
-        }
+        let contents = self.contents(&page.objects, &encoder, fetch_owner)?;
         let key_count = (page.objects.len() + page.common_prefixes.len()) as i32;
         let next_continuation_token = page
             .is_truncated
@@ -232,11 +278,19 @@ impl Gateway {
         req: S3Request<ListObjectVersionsInput>,
     ) -> Result<ListObjectVersionsOutput> {
         let input = &req.input;
-        let bucket = existing_bucket(&input.bucket)?;
-        let encoder = Encoder::new(input.encoding_type.as_ref())?;
-        let max_keys = limits::page_size(input.max_keys, "max-keys")?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = delimiter(input.delimiter.as_ref());
+        let ListQuery {
+            bucket,
+            encoder,
+            page_size: max_keys,
+            prefix,
+            delimiter,
+        } = ListQuery::parse(
+            &input.bucket,
+            input.encoding_type.as_ref(),
+            (input.max_keys, "max-keys"),
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+        )?;
         let key_marker = input.key_marker.clone().filter(|m| !m.is_empty());
         let version_id_marker = input.version_id_marker.clone().filter(|m| !m.is_empty());
         if version_id_marker.is_some() && key_marker.is_none() {
@@ -286,12 +340,7 @@ impl Gateway {
             delimiter: encoder.opt(delimiter.as_deref()),
             encoding_type: encoder.echo(),
             is_truncated: Some(page.is_truncated),
-            key_marker: Some(
-                key_marker
-                    .as_deref()
-                    .map(|m| encoder.text(m))
-                    .unwrap_or_default(),
-            ),
+            key_marker: encoder.echo_marker(key_marker.as_deref()),
             max_keys: Some(max_keys as i32),
             name: Some(bucket.as_str().to_owned()),
             next_key_marker: encoder.opt(page.next_key_marker.as_deref()),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use coffer_engine::{BodyStream, DataStream, Engine};
 use coffer_meta::AccountRecord;
-use coffer_types::{BucketName, ErrorCode, ObjectKey, S3Error};
+use coffer_types::{BucketName, ErrorCode, ObjectKey, S3Error, VersionId};
 use futures::{Stream, TryStreamExt};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
@@ -50,6 +50,12 @@ pub(crate) fn existing_bucket(name: &str) -> Result<BucketName> {
 
 pub(crate) fn object_key(key: &str) -> Result<ObjectKey> {
     ObjectKey::parse(key)
+}
+
+/// A version id as S3 answers it: the null version of an unversioned
+/// bucket is not named.
+pub(crate) fn version_id_dto(version_id: &VersionId) -> Option<String> {
+    (!version_id.is_null()).then(|| version_id.0.clone())
 }
 
 /// A request body as the engine reads it; bytes are counted as they pass.

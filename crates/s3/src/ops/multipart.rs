@@ -10,9 +10,9 @@ use coffer_types::{ErrorCode, UploadId};
 use s3s::dto::*;
 use s3s::S3Request;
 
-use super::list::{Encoder, Owners};
-use super::object::{checksum_request, tags_header};
-use super::{body_stream, existing_bucket, object_key, principal, Gateway, Result};
+use super::list::{ListQuery, Owners};
+use super::object::{checksum_request, content_length, tags_header};
+use super::{body_stream, existing_bucket, object_key, principal, version_id_dto, Gateway, Result};
 use crate::convert::{self, ChecksumFields};
 use crate::{error, limits};
 
@@ -28,6 +28,15 @@ fn part_number(raw: i32) -> Result<u32> {
         ));
     }
     Ok(raw as u32)
+}
+
+/// The initiator of an upload is the account that created it, which is
+/// also the upload's owner.
+fn initiator(owner: &Owner) -> Initiator {
+    Initiator {
+        display_name: owner.display_name.clone(),
+        id: owner.id.clone(),
+    }
 }
 
 impl Gateway {
@@ -78,15 +87,7 @@ impl Gateway {
             key: object_key(&input.key)?,
             upload_id: upload_id(&input.upload_id)?,
             part_number: part_number(input.part_number)?,
-            content_length: match input.content_length {
-                Some(l) if l < 0 => {
-                    return Err(error::with_message(
-                        ErrorCode::InvalidArgument,
-                        "Content-Length must not be negative",
-                    ))
-                }
-                other => other.map(|l| l as u64),
-            },
+            content_length: content_length(input.content_length)?,
             content_md5_base64: input.content_md5.clone(),
             checksum,
         };
@@ -144,7 +145,7 @@ impl Gateway {
                 e_tag: Some(convert::etag(&part.layout.etag)),
                 last_modified: Some(convert::timestamp(part.last_modified_ms)),
             }),
-            copy_source_version_id: (!source_version.is_null()).then_some(source_version.0),
+            copy_source_version_id: version_id_dto(&source_version),
             server_side_encryption: convert::sse(),
             ..UploadPartCopyOutput::default()
         })
@@ -268,10 +269,7 @@ impl Gateway {
                 .upload
                 .checksum_algorithm
                 .map(convert::checksum_algorithm_dto),
-            initiator: Some(Initiator {
-                display_name: owner.display_name.clone(),
-                id: owner.id.clone(),
-            }),
+            initiator: Some(initiator(&owner)),
             is_truncated: Some(page.is_truncated),
             key: Some(page.upload.key.as_str().to_owned()),
             max_parts: Some(max_parts as i32),
@@ -290,11 +288,19 @@ impl Gateway {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> Result<ListMultipartUploadsOutput> {
         let input = &req.input;
-        let bucket = existing_bucket(&input.bucket)?;
-        let encoder = Encoder::new(input.encoding_type.as_ref())?;
-        let max_uploads = limits::page_size(input.max_uploads, "max-uploads")?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone().filter(|d| !d.is_empty());
+        let ListQuery {
+            bucket,
+            encoder,
+            page_size: max_uploads,
+            prefix,
+            delimiter,
+        } = ListQuery::parse(
+            &input.bucket,
+            input.encoding_type.as_ref(),
+            (input.max_uploads, "max-uploads"),
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+        )?;
         let key_marker = input.key_marker.clone().filter(|m| !m.is_empty());
         // An upload-id marker is ignored without a key marker (AWS).
         let upload_id_marker = match (
@@ -323,10 +329,7 @@ impl Gateway {
                     .checksum_algorithm
                     .map(convert::checksum_algorithm_dto),
                 initiated: Some(convert::timestamp(upload.initiated_ms)),
-                initiator: Some(Initiator {
-                    display_name: owner.display_name.clone(),
-                    id: owner.id.clone(),
-                }),
+                initiator: Some(initiator(&owner)),
                 key: Some(encoder.text(upload.key.as_str())),
                 owner: Some(owner),
                 storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
@@ -340,12 +343,7 @@ impl Gateway {
             delimiter: encoder.opt(delimiter.as_deref()),
             encoding_type: encoder.echo(),
             is_truncated: Some(page.is_truncated),
-            key_marker: Some(
-                key_marker
-                    .as_deref()
-                    .map(|m| encoder.text(m))
-                    .unwrap_or_default(),
-            ),
+            key_marker: encoder.echo_marker(key_marker.as_deref()),
             max_uploads: Some(max_uploads as i32),
             next_key_marker: encoder.opt(page.next_key_marker.as_deref()),
             next_upload_id_marker: page.next_upload_id_marker.map(|u| u.0),

@@ -11,7 +11,10 @@ use http::{HeaderMap, HeaderValue};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, TrailingHeaders};
 
-use super::{body_stream, existing_bucket, object_key, principal, response_body, Gateway, Result};
+use super::{
+    body_stream, existing_bucket, object_key, principal, response_body, version_id_dto, Gateway,
+    Result,
+};
 use crate::convert::{self, ChecksumFields};
 use crate::error;
 
@@ -75,7 +78,7 @@ pub(super) fn tags_header(tagging: Option<&str>) -> Result<Vec<(String, String)>
     }
 }
 
-fn content_length(length: Option<i64>) -> Result<Option<u64>> {
+pub(super) fn content_length(length: Option<i64>) -> Result<Option<u64>> {
     match length {
         Some(l) if l < 0 => Err(error::with_message(
             ErrorCode::InvalidArgument,
@@ -133,6 +136,75 @@ fn extra_headers(version: &ObjectVersion, expires_overridden: bool) -> HeaderMap
         }
     }
     headers
+}
+
+/// GetObject and HeadObject take the same request fields, but in two
+/// distinct s3s input types with no common trait; one macro reads both so
+/// that the two operations cannot drift apart.
+macro_rules! get_object_request {
+    ($input:expr) => {
+        GetObjectRequest {
+            bucket: existing_bucket(&$input.bucket)?,
+            key: object_key(&$input.key)?,
+            version_id: $input.version_id.clone().map(VersionId),
+            range: $input.range.as_ref().map(convert::range),
+            part_number: part_number($input.part_number)?,
+            conditions: convert::read_conditions(
+                $input.if_match.as_ref(),
+                $input.if_none_match.as_ref(),
+                $input.if_modified_since.as_ref(),
+                $input.if_unmodified_since.as_ref(),
+            ),
+        }
+    };
+}
+
+/// The headers GetObject and HeadObject answer alike (HEAD is GET without
+/// the body), filled into either s3s output type; `{ field: value, .. }`
+/// adds what only one of them carries.
+macro_rules! object_read_output {
+    ($output:ident, $outcome:expr, $checksum_mode:expr, { $($field:ident $(: $value:expr)?),* $(,)? }) => {{
+        let outcome: &GetObjectOutcome = &$outcome;
+        let version = &outcome.version;
+        let headers = &version.headers;
+        let checksums = read_checksums($checksum_mode, outcome);
+        $output {
+            accept_ranges: Some("bytes".to_owned()),
+            cache_control: headers.cache_control.clone(),
+            checksum_crc32: checksums.crc32,
+            checksum_crc32c: checksums.crc32c,
+            checksum_crc64nvme: checksums.crc64nvme,
+            checksum_sha1: checksums.sha1,
+            checksum_sha256: checksums.sha256,
+            content_disposition: headers.content_disposition.clone(),
+            content_encoding: headers.content_encoding.clone(),
+            content_language: headers.content_language.clone(),
+            content_length: Some((outcome.end - outcome.start) as i64),
+            content_range: content_range(outcome),
+            content_type: headers.content_type.clone(),
+            e_tag: Some(convert::etag(&version.etag)),
+            last_modified: Some(convert::timestamp(version.last_modified_ms)),
+            metadata: convert::metadata_map(&version.user_metadata),
+            parts_count: outcome.parts_count.map(|n| n as i32),
+            server_side_encryption: convert::sse(),
+            version_id: convert::version_id_dto(version),
+            $($field $(: $value)?,)*
+            ..$output::default()
+        }
+    }};
+}
+
+/// Checksums are answered only when asked for, and only for the whole
+/// object: a range's bytes do not match the stored checksum.
+fn read_checksums(
+    checksum_mode: Option<&ChecksumMode>,
+    outcome: &GetObjectOutcome,
+) -> ChecksumFields {
+    if convert::is_checksum_mode_enabled(checksum_mode) && !outcome.partial {
+        ChecksumFields::from_checksum(outcome.version.checksum.as_ref())
+    } else {
+        ChecksumFields::default()
+    }
 }
 
 fn content_range(outcome: &GetObjectOutcome) -> Option<String> {
@@ -197,55 +269,19 @@ impl Gateway {
         req: S3Request<GetObjectInput>,
     ) -> Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
-        let request = GetObjectRequest {
-            bucket: existing_bucket(&input.bucket)?,
-            key: object_key(&input.key)?,
-            version_id: input.version_id.clone().map(VersionId),
-            range: input.range.as_ref().map(convert::range),
-            part_number: part_number(input.part_number)?,
-            conditions: convert::read_conditions(
-                input.if_match.as_ref(),
-                input.if_none_match.as_ref(),
-                input.if_modified_since.as_ref(),
-                input.if_unmodified_since.as_ref(),
-            ),
-        };
+        let request = get_object_request!(input);
         let mut outcome = self.engine.get_object(request, true).await?;
         let body = outcome.body.take().map(response_body);
-        let content_range = content_range(&outcome);
         let version = &outcome.version;
-        let checksums = if convert::is_checksum_mode_enabled(input.checksum_mode.as_ref())
-            && !outcome.partial
-        {
-            ChecksumFields::from_checksum(version.checksum.as_ref())
-        } else {
-            ChecksumFields::default()
-        };
-        let headers = &version.headers;
-        let output = GetObjectOutput {
-            accept_ranges: Some("bytes".to_owned()),
-            body,
-            cache_control: headers.cache_control.clone(),
-            checksum_crc32: checksums.crc32,
-            checksum_crc32c: checksums.crc32c,
-            checksum_crc64nvme: checksums.crc64nvme,
-            checksum_sha1: checksums.sha1,
-            checksum_sha256: checksums.sha256,
-            content_disposition: headers.content_disposition.clone(),
-            content_encoding: headers.content_encoding.clone(),
-            content_language: headers.content_language.clone(),
-            content_length: Some((outcome.end - outcome.start) as i64),
-            content_range,
-            content_type: headers.content_type.clone(),
-            e_tag: Some(convert::etag(&version.etag)),
-            last_modified: Some(convert::timestamp(version.last_modified_ms)),
-            metadata: convert::metadata_map(&version.user_metadata),
-            parts_count: outcome.parts_count.map(|n| n as i32),
-            server_side_encryption: convert::sse(),
-            tag_count: (!version.tags.is_empty()).then_some(version.tags.len() as i32),
-            version_id: convert::version_id_dto(version),
-            ..GetObjectOutput::default()
-        };
+        let output = object_read_output!(
+            GetObjectOutput,
+            outcome,
+            input.checksum_mode.as_ref(),
+            {
+                body,
+                tag_count: (!version.tags.is_empty()).then_some(version.tags.len() as i32),
+            }
+        );
         Ok(S3Response::with_headers(
             output,
             extra_headers(version, input.response_expires.is_some()),
@@ -257,55 +293,13 @@ impl Gateway {
         req: S3Request<HeadObjectInput>,
     ) -> Result<S3Response<HeadObjectOutput>> {
         let input = &req.input;
-        let request = GetObjectRequest {
-            bucket: existing_bucket(&input.bucket)?,
-            key: object_key(&input.key)?,
-            version_id: input.version_id.clone().map(VersionId),
-            range: input.range.as_ref().map(convert::range),
-            part_number: part_number(input.part_number)?,
-            conditions: convert::read_conditions(
-                input.if_match.as_ref(),
-                input.if_none_match.as_ref(),
-                input.if_modified_since.as_ref(),
-                input.if_unmodified_since.as_ref(),
-            ),
-        };
+        let request = get_object_request!(input);
         let outcome = self.engine.get_object(request, false).await?;
-        let content_range = content_range(&outcome);
-        let version = &outcome.version;
-        let checksums = if convert::is_checksum_mode_enabled(input.checksum_mode.as_ref())
-            && !outcome.partial
-        {
-            ChecksumFields::from_checksum(version.checksum.as_ref())
-        } else {
-            ChecksumFields::default()
-        };
-        let headers = &version.headers;
-        let output = HeadObjectOutput {
-            accept_ranges: Some("bytes".to_owned()),
-            cache_control: headers.cache_control.clone(),
-            checksum_crc32: checksums.crc32,
-            checksum_crc32c: checksums.crc32c,
-            checksum_crc64nvme: checksums.crc64nvme,
-            checksum_sha1: checksums.sha1,
-            checksum_sha256: checksums.sha256,
-            content_disposition: headers.content_disposition.clone(),
-            content_encoding: headers.content_encoding.clone(),
-            content_language: headers.content_language.clone(),
-            content_length: Some((outcome.end - outcome.start) as i64),
-            content_range,
-            content_type: headers.content_type.clone(),
-            e_tag: Some(convert::etag(&version.etag)),
-            last_modified: Some(convert::timestamp(version.last_modified_ms)),
-            metadata: convert::metadata_map(&version.user_metadata),
-            parts_count: outcome.parts_count.map(|n| n as i32),
-            server_side_encryption: convert::sse(),
-            version_id: convert::version_id_dto(version),
-            ..HeadObjectOutput::default()
-        };
+        let output =
+            object_read_output!(HeadObjectOutput, outcome, input.checksum_mode.as_ref(), {});
         let mut response = S3Response::with_headers(
             output,
-            extra_headers(version, input.response_expires.is_some()),
+            extra_headers(&outcome.version, input.response_expires.is_some()),
         );
         if outcome.partial {
             // s3s sets 206 only for GetObject; a ranged HEAD is 206 on AWS too.
@@ -323,7 +317,7 @@ impl Gateway {
         let version_id = req.input.version_id.clone().map(VersionId);
         let outcome = self.engine.delete_object(&bucket, &key, version_id).await?;
         Ok(DeleteObjectOutput {
-            version_id: outcome.version_id.filter(|v| !v.is_null()).map(|v| v.0),
+            version_id: outcome.version_id.as_ref().and_then(version_id_dto),
             ..DeleteObjectOutput::default()
         })
     }
@@ -378,9 +372,10 @@ impl Gateway {
                     if !quiet {
                         deleted.push(DeletedObject {
                             key: Some(object.key.clone()),
-                            version_id: object.version_id.clone().or_else(|| {
-                                outcome.version_id.filter(|v| !v.is_null()).map(|v| v.0)
-                            }),
+                            version_id: object
+                                .version_id
+                                .clone()
+                                .or_else(|| outcome.version_id.as_ref().and_then(version_id_dto)),
                             ..DeletedObject::default()
                         });
                     }
@@ -479,8 +474,7 @@ impl Gateway {
                 e_tag: Some(convert::etag(&version.etag)),
                 last_modified: Some(convert::timestamp(version.last_modified_ms)),
             }),
-            copy_source_version_id: (!outcome.source_version_id.is_null())
-                .then(|| outcome.source_version_id.0.clone()),
+            copy_source_version_id: version_id_dto(&outcome.source_version_id),
             server_side_encryption: convert::sse(),
             version_id: convert::version_id_dto(version),
             ..CopyObjectOutput::default()

@@ -4,11 +4,7 @@ use coffer_types::VersionId;
 use s3s::dto::*;
 use s3s::S3Request;
 
-use super::{existing_bucket, object_key, Gateway, Result};
-
-fn version_id_dto(version_id: &VersionId) -> Option<String> {
-    (!version_id.is_null()).then(|| version_id.0.clone())
-}
+use super::{existing_bucket, object_key, version_id_dto, Gateway, Result};
 
 impl Gateway {
     pub(super) fn get_object_tagging_impl(
