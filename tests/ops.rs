@@ -103,3 +103,56 @@ pub fn block_files(blocks_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .filter(|path| !path.starts_with("tmp"))
         .collect()
 }
+
+/// A whole multipart upload: create, upload `parts` in order as part
+/// numbers 1.., complete with the ETags the server returned.
+pub async fn multipart_put(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    parts: &[&[u8]],
+) -> Result<aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput> {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let upload = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .with_context(|| format!("create multipart upload {bucket}/{key}"))?;
+    let upload_id = upload.upload_id().context("no UploadId")?.to_owned();
+    let mut completed = Vec::with_capacity(parts.len());
+    for (index, body) in parts.iter().enumerate() {
+        let number = index as i32 + 1;
+        let output = client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .with_context(|| format!("upload part {number} of {bucket}/{key}"))?;
+        completed.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .e_tag(output.e_tag().context("part without ETag")?)
+                .build(),
+        );
+    }
+    let output = client
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("complete multipart upload {bucket}/{key}"))?;
+    Ok(output)
+}

@@ -2,8 +2,7 @@
 //! memory), and a multipart upload of three 5 MiB parts and a 1-byte part.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use coffer_e2e::ops::{create_bucket, get_bytes};
+use coffer_e2e::ops::{create_bucket, get_bytes, multipart_put};
 use coffer_e2e::{multipart_etag, random_bytes, unique_bucket, PseudoRandomStream, Server};
 use sha2::{Digest, Sha256};
 
@@ -80,45 +79,8 @@ async fn multipart_three_full_parts_and_one_byte() -> anyhow::Result<()> {
         random_bytes(5 * MIB as usize),
         random_bytes(1),
     ];
-    let upload = client
-        .create_multipart_upload()
-        .bucket(&bucket)
-        .key("m")
-        .send()
-        .await?;
-    let upload_id = upload.upload_id().expect("UploadId").to_owned();
-    let mut parts = Vec::new();
-    for (index, body) in bodies.iter().enumerate() {
-        let number = index as i32 + 1;
-        let output = client
-            .upload_part()
-            .bucket(&bucket)
-            .key("m")
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(body.clone()))
-            .send()
-            .await?;
-        parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .e_tag(output.e_tag().expect("ETag"))
-                .build(),
-        );
-    }
-    let complete = client
-        .complete_multipart_upload()
-        .bucket(&bucket)
-        .key("m")
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
-        .await?;
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let complete = multipart_put(&client, &bucket, "m", &refs).await?;
     assert_eq!(complete.e_tag(), Some(multipart_etag(&refs).as_str()));
     let whole: Vec<u8> = bodies.concat();
     let got = get_bytes(&client, &bucket, "m").await?;

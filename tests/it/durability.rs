@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use coffer_e2e::ops::{block_files, create_bucket, get_bytes, list_all_keys, put_bytes};
+use coffer_e2e::ops::{
+    block_files, create_bucket, get_bytes, list_all_keys, multipart_put, put_bytes,
+};
 use coffer_e2e::{
     error_code, multipart_etag, random_bytes, sha256_hex, unique_bucket, Server, ServerOptions,
 };
@@ -33,43 +34,7 @@ async fn acknowledged_writes_survive_graceful_restart() -> anyhow::Result<()> {
     }
     let part1 = random_bytes(5 * MIB);
     let part2 = random_bytes(100);
-    let upload = client
-        .create_multipart_upload()
-        .bucket(&bucket)
-        .key("multi")
-        .send()
-        .await?;
-    let upload_id = upload.upload_id().expect("UploadId").to_owned();
-    let mut parts = Vec::new();
-    for (number, body) in [(1, &part1), (2, &part2)] {
-        let output = client
-            .upload_part()
-            .bucket(&bucket)
-            .key("multi")
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(body.clone()))
-            .send()
-            .await?;
-        parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .e_tag(output.e_tag().expect("ETag"))
-                .build(),
-        );
-    }
-    client
-        .complete_multipart_upload()
-        .bucket(&bucket)
-        .key("multi")
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
-        .await?;
+    multipart_put(&client, &bucket, "multi", &[&part1, &part2]).await?;
     let mut whole = part1.clone();
     whole.extend_from_slice(&part2);
     expected.insert("multi".into(), (multipart_etag(&[&part1, &part2]), whole));
