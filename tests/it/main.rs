@@ -3,6 +3,7 @@
 //! own server (a separate process), so tests run in parallel safely.
 
 mod auth;
+mod bench;
 mod big;
 mod buckets;
 mod checksums;
