@@ -33,6 +33,18 @@ pub enum ScenarioName {
     Mpu,
 }
 
+impl ScenarioName {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScenarioName::Big => "big",
+            ScenarioName::Small => "small",
+            ScenarioName::Meta => "meta",
+            ScenarioName::List => "list",
+            ScenarioName::Mpu => "mpu",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ScenarioOptions {
     pub name: ScenarioName,
@@ -286,7 +298,7 @@ pub async fn run_scenario(
     std::fs::create_dir_all(&options.work_dir)
         .with_context(|| format!("creating {}", options.work_dir.display()))?;
     let machine = limits::machine(&options.work_dir);
-    let disk_test_bytes = if options.quick { 64 << 20 } else { 1 << 30 };
+    let disk_test_bytes = if options.quick { 16 << 20 } else { 1 << 30 };
     let work_dir = options.work_dir.clone();
     let limits = tokio::task::spawn_blocking(move || limits::measure(&work_dir, disk_test_bytes))
         .await
@@ -423,8 +435,8 @@ impl ScenarioReport {
         let limits = &self.limits;
         let _ = writeln!(
             text,
-            "scenario {:?} · {} · commit {} · {} cores, {:.1} GiB RAM, {}",
-            self.scenario, self.date, self.commit, self.machine.cores, self.machine.memory_gib,
+            "scenario {} · {} · commit {} · {} cores, {:.1} GiB RAM, {}",
+            self.scenario.name(), self.date, self.commit, self.machine.cores, self.machine.memory_gib,
             self.machine.filesystem
         );
         let _ = writeln!(

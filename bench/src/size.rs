@@ -38,7 +38,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 /// Show a byte count the way `parse_bytes` reads it back.
 pub fn format_bytes(bytes: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }

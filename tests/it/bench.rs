@@ -161,3 +161,42 @@ async fn content_that_differs_from_what_was_written_is_a_verify_error() -> Resul
     assert_eq!(report.total_errors(), 3);
     Ok(())
 }
+
+/// The scenario runner starts its own coffer, measures the machine's limits
+/// and fills every figure of the table (here with `--quick` sizes, which
+/// measure nothing but prove the runner works).
+#[tokio::test]
+async fn a_quick_scenario_starts_coffer_and_fills_every_figure() -> Result<()> {
+    use coffer_bench::scenario::{run_scenario, ScenarioName, ScenarioOptions};
+    use coffer_bench::servers::{Programs, ServerKind};
+    let work_dir = tempfile::Builder::new()
+        .prefix("coffer-bench-scenario-")
+        .tempdir_in(std::env::temp_dir())?;
+    let options = ScenarioOptions {
+        name: ScenarioName::Meta,
+        targets: vec![ServerKind::Coffer],
+        programs: Programs {
+            coffer: coffer_e2e::server::coffer_binary()?,
+            rclone: "rclone".into(),
+            moto_server: "moto_server".into(),
+        },
+        work_dir: work_dir.path().to_owned(),
+        list_keys: 0,
+        quick: true,
+        progress: false,
+    };
+    let report = run_scenario(&options, &CancellationToken::new()).await?;
+    assert!(report.limits.disk_write_mib_per_second > 0.0);
+    assert!(report.limits.synced_writes_per_second > 0.0);
+    assert_eq!(report.targets.len(), 1);
+    let reports = &report.targets[0].reports;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].total_errors(), 0, "{:?}", reports[0].error_samples);
+    assert!(reports[0].operation("put").is_some_and(|put| put.ok_count > 0));
+    assert!(report.targets[0].peak_rss_mib[0] > 0.0);
+    let figure = &report.figures[0];
+    assert!(figure.values["coffer"] > 0.0);
+    assert!(figure.ratio.is_some());
+    assert!(report.to_text().contains("| 0-byte PUT, concurrency 64 |"));
+    Ok(())
+}
