@@ -19,7 +19,14 @@ pub async fn create(client: &Client, bucket: &str) -> Result<()> {
     match client.create_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(()),
         Err(error) if error.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
-        Err(error) => bail!("creating bucket {bucket}: {}", describe(error)),
+        Err(error) => {
+            // Some stores answer BucketAlreadyExists even to the owner; a
+            // bucket we can read is one we can use.
+            if client.head_bucket().bucket(bucket).send().await.is_ok() {
+                return Ok(());
+            }
+            bail!("creating bucket {bucket}: {}", describe(error))
+        }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Report {
     pub keys_per_second: f64,
     /// A few of the errors, for diagnosis; the counts are per operation.
     pub error_samples: Vec<String>,
+    /// The bucket could not be removed afterwards (the figures stand).
+    pub cleanup_error: Option<String>,
 }
 
 impl Report {
@@ -55,6 +57,7 @@ impl Report {
             keys_listed: tally.keys_listed,
             keys_per_second: per_second(tally.keys_listed as f64, elapsed),
             error_samples: tally.error_samples,
+            cleanup_error: None,
         }
     }
 
@@ -117,6 +120,9 @@ impl Report {
         }
         for sample in &self.error_samples {
             let _ = writeln!(text, "error: {sample}");
+        }
+        if let Some(cleanup_error) = &self.cleanup_error {
+            let _ = writeln!(text, "warning: {cleanup_error}");
         }
         text
     }

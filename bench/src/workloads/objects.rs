@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::describe;
@@ -64,7 +65,9 @@ pub(crate) async fn get_object(context: &Context, key_index: u64) -> ReadOutcome
                 first_byte_latency.get_or_insert_with(|| started.elapsed());
                 verifier.update(&chunk);
             }
-            Some(Err(error)) => return ReadOutcome::Failed(describe(error)),
+            Some(Err(error)) => {
+                return ReadOutcome::Failed(DisplayErrorContext(error).to_string())
+            }
         }
     }
     let latency = first_byte_latency.unwrap_or_else(|| started.elapsed());

@@ -1,14 +1,17 @@
 //! The streaming write pipeline shared by PutObject, UploadPart and the two
 //! copies: body chunks are cut into blocks; each block is hashed (MD5 for
 //! the ETag plus the requested checksum) on one blocking task while a second
-//! task seals it segment by segment and writes it with `BlockStore`. Both
-//! stages are fed through channels of depth 2, so a request holds a small,
-//! fixed number of blocks in memory however large its body is.
+//! task seals it segment by segment and hands it to a write task
+//! (`BlockStore`, ending in an fsync); up to `BLOCK_WRITES_IN_FLIGHT` writes
+//! run while the next block is sealed. Both stages are fed through channels
+//! of depth 2, so a request holds a small, fixed number of blocks in memory
+//! however large its body is.
 //!
 //! A block is sealed only once it is known whether it is the last one: the
 //! final segment of a part carries the final flag, so the reader keeps the
 //! last full block until more data or the end of the body arrives.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -28,6 +31,17 @@ use crate::errors;
 /// Blocks queued between stages. Two keeps both stages busy while bounding
 /// memory to a handful of blocks per request.
 const STAGE_QUEUE_DEPTH: usize = 2;
+
+/// Sealed blocks being written (and fsynced) at once per request. Two lets
+/// sealing overlap the previous block's fsync; more only adds memory.
+const BLOCK_WRITES_IN_FLIGHT: usize = 2;
+
+async fn join_write(write: JoinHandle<Result<(), S3Error>>) -> Result<(), S3Error> {
+    write
+        .await
+        .map_err(|error| errors::task("write block", error))
+        .and_then(|result| result)
+}
 
 /// What the pipeline must enforce and verify for one run of data.
 pub(crate) struct WriteSpec {
@@ -152,14 +166,10 @@ fn seal_block(
     let segment_count = plaintext.len().div_ceil(SEGMENT_SIZE_BYTES);
     let mut sealed =
         Vec::with_capacity(plaintext.len() + segment_count * coffer_crypto::SEGMENT_OVERHEAD_BYTES);
-    let mut buffer = Vec::with_capacity(SEGMENT_SIZE_BYTES + coffer_crypto::SEGMENT_OVERHEAD_BYTES);
     for (position, segment) in plaintext.chunks(SEGMENT_SIZE_BYTES).enumerate() {
-        buffer.clear();
-        buffer.extend_from_slice(segment);
         let index = block_index * segments_per_block + position as u64;
         let is_final = is_last_block && position + 1 == segment_count;
-        cipher.seal_segment(index, is_final, &mut buffer);
-        sealed.extend_from_slice(&buffer);
+        cipher.seal_segment_into(index, is_final, segment, &mut sealed);
     }
     sealed
 }
@@ -216,19 +226,48 @@ pub(crate) async fn write_data(
     let (seal_sender, mut seal_receiver) = mpsc::channel::<(u64, Bytes, bool)>(STAGE_QUEUE_DEPTH);
     let sealer_store = store.clone();
     blocks.sealer = Some(tokio::spawn(async move {
+        // Block writes (each ending in an fsync) run as their own tasks so
+        // the next block is sealed while the previous one reaches the disk.
+        let mut writes: VecDeque<JoinHandle<Result<(), S3Error>>> = VecDeque::new();
+        let mut outcome = Ok(());
         while let Some((index, plaintext, is_last)) = seal_receiver.recv().await {
             let cipher = cipher.clone();
             let sealed = tokio::task::spawn_blocking(move || {
                 seal_block(&cipher, index, segments_per_block, &plaintext, is_last)
             })
             .await
-            .map_err(|error| errors::task("seal block", error))?;
-            sealer_store
-                .write_block(data_id, index, sealed)
-                .await
-                .map_err(|error| errors::blob("write block", error))?;
+            .map_err(|error| errors::task("seal block", error));
+            let sealed = match sealed {
+                Ok(sealed) => sealed,
+                Err(error) => {
+                    outcome = Err(error);
+                    break;
+                }
+            };
+            if writes.len() >= BLOCK_WRITES_IN_FLIGHT {
+                let oldest = writes.pop_front().expect("at the limit, so not empty");
+                outcome = join_write(oldest).await;
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            let store = sealer_store.clone();
+            writes.push_back(tokio::spawn(async move {
+                store
+                    .write_block(data_id, index, sealed)
+                    .await
+                    .map_err(|error| errors::blob("write block", error))
+            }));
         }
-        Ok(())
+        // Every write is awaited, also after a failure: whoever deletes the
+        // blocks waits for this task, so no write may outlive it.
+        for write in writes {
+            let result = join_write(write).await;
+            if outcome.is_ok() {
+                outcome = result;
+            }
+        }
+        outcome
     }));
 
     // Only the plain limits cross the awaits: the spec's trailer reader is
