@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use coffer_bench::scenario::{run_scenario, ScenarioName, ScenarioOptions};
 use coffer_bench::servers::{Programs, ServerKind};
-use coffer_bench::size::parse_bytes;
+use coffer_bench::size::{parse_bytes, split_number_unit};
 use coffer_bench::{run, Load, Mix, SizeSpec, Target, Workload};
 use tokio_util::sync::CancellationToken;
 
@@ -175,11 +175,7 @@ struct ScenarioArgs {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
+    let (number, unit) = split_number_unit(text, &['.']);
     let number: f64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a duration (try 30s, 2m, 500ms)"))?;

@@ -428,6 +428,23 @@ fn metric_value(metric: Metric, report: &Report, peak_rss_mib: f64, cpu_seconds:
     }
 }
 
+/// The best figure among the servers other than coffer: the highest, or
+/// the lowest when lower is better.
+fn best_peer(
+    values: &BTreeMap<&'static str, f64>,
+    higher_is_better: bool,
+) -> Option<(&'static str, f64)> {
+    let peers = values
+        .iter()
+        .filter(|(name, _)| **name != ServerKind::Coffer.name());
+    let best = if higher_is_better {
+        peers.max_by(|a, b| a.1.total_cmp(b.1))
+    } else {
+        peers.min_by(|a, b| a.1.total_cmp(b.1))
+    };
+    best.map(|(name, value)| (*name, *value))
+}
+
 fn figures(steps: &[Step], targets: &[TargetResult], limits: &Limits) -> Vec<Figure> {
     let mut figures = Vec::new();
     for (step_index, step) in steps.iter().enumerate() {
@@ -462,26 +479,14 @@ fn figures(steps: &[Step], targets: &[TargetResult], limits: &Limits) -> Vec<Fig
                     value,
                     higher_is_better,
                 } => ("goal".to_owned(), Some(value), higher_is_better),
-                Limit::TwiceBestPeer => {
-                    let best = values
-                        .iter()
-                        .filter(|(name, _)| **name != ServerKind::Coffer.name())
-                        .max_by(|a, b| a.1.total_cmp(b.1));
-                    match best {
-                        Some((name, value)) => (format!("2 × {name}"), Some(2.0 * value), true),
-                        None => ("2 × best peer (none run)".to_owned(), None, true),
-                    }
-                }
-                Limit::HalfBestPeer => {
-                    let best = values
-                        .iter()
-                        .filter(|(name, _)| **name != ServerKind::Coffer.name())
-                        .min_by(|a, b| a.1.total_cmp(b.1));
-                    match best {
-                        Some((name, value)) => (format!("½ × {name}"), Some(value / 2.0), false),
-                        None => ("½ × best peer (none run)".to_owned(), None, false),
-                    }
-                }
+                Limit::TwiceBestPeer => match best_peer(&values, true) {
+                    Some((name, value)) => (format!("2 × {name}"), Some(2.0 * value), true),
+                    None => ("2 × best peer (none run)".to_owned(), None, true),
+                },
+                Limit::HalfBestPeer => match best_peer(&values, false) {
+                    Some((name, value)) => (format!("½ × {name}"), Some(value / 2.0), false),
+                    None => ("½ × best peer (none run)".to_owned(), None, false),
+                },
             };
             let ratio = match (values.get(ServerKind::Coffer.name()), limit_value) {
                 (Some(value), Some(limit)) if higher_is_better && limit > 0.0 => Some(value / limit),
@@ -564,5 +569,60 @@ fn number(value: f64) -> String {
         format!("{value:.1}")
     } else {
         format!("{value:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_peer_ignores_coffer_and_follows_the_direction() {
+        let values = BTreeMap::from([("coffer", 100.0), ("rclone", 5.0), ("moto", 3.0)]);
+        assert_eq!(best_peer(&values, true), Some(("rclone", 5.0)));
+        assert_eq!(best_peer(&values, false), Some(("moto", 3.0)));
+        let alone = BTreeMap::from([("coffer", 1.0)]);
+        assert_eq!(best_peer(&alone, true), None);
+    }
+
+    #[test]
+    fn numbers_keep_three_significant_figures() {
+        assert_eq!(number(1234.5), "1234");
+        assert_eq!(number(12.345), "12.3");
+        assert_eq!(number(1.2345), "1.23");
+    }
+
+    #[test]
+    fn quick_scenarios_are_small_and_every_one_has_rows() {
+        for name in [
+            ScenarioName::Big,
+            ScenarioName::Small,
+            ScenarioName::Meta,
+            ScenarioName::List,
+            ScenarioName::Mpu,
+        ] {
+            let options = ScenarioOptions {
+                name,
+                targets: vec![ServerKind::Coffer],
+                programs: Programs {
+                    coffer: "coffer".into(),
+                    rclone: "rclone".into(),
+                    moto_server: "moto_server".into(),
+                },
+                work_dir: "/nonexistent".into(),
+                list_keys: 100_000,
+                quick: true,
+                progress: false,
+            };
+            for step in steps(&options) {
+                assert!(!step.rows.is_empty(), "{name:?}");
+                let bounded_by_count = step.load.operations.is_some();
+                assert!(
+                    bounded_by_count || step.load.duration <= Duration::from_secs(2),
+                    "{name:?}"
+                );
+                assert!(step.load.size.max() <= 64 << 20, "{name:?}");
+            }
+        }
     }
 }

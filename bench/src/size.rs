@@ -6,14 +6,20 @@ use std::str::FromStr;
 
 use crate::content::mix;
 
+/// Split `"<number><unit>"` after the number's digits and any of
+/// `number_chars` (e.g. `_` or `.`), trimming the input first.
+pub fn split_number_unit<'a>(text: &'a str, number_chars: &[char]) -> (&'a str, &'a str) {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && !number_chars.contains(&c))
+        .unwrap_or(text.len());
+    text.split_at(split)
+}
+
 /// Parse `123`, `4KiB`, `1MB`, `5GiB` (binary `KiB/MiB/GiB/TiB`, decimal
 /// `KB/MB/GB/TB`, plain `B`), case-insensitive, no spaces needed.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '_')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
+    let (number, unit) = split_number_unit(text, &['_']);
     let number: u64 = number
         .replace('_', "")
         .parse()

@@ -288,6 +288,15 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// The key a writing operation uses: a new one per ticket, or reused
+    /// modulo `--objects`.
+    pub(crate) fn write_key_index(&self, ticket: u64) -> u64 {
+        match self.load.objects {
+            Some(objects) => ticket % objects,
+            None => ticket,
+        }
+    }
+
     pub(crate) fn key(&self, key_index: u64) -> String {
         object_key(key_index, self.load.prefixes)
     }

@@ -17,10 +17,7 @@ pub(crate) fn multipart(context: Arc<Context>, _worker: usize) -> BoxFuture<'sta
     Box::pin(async move {
         let mut tally = Tally::default();
         while let Some(ticket) = context.tickets.take() {
-            let key_index = match context.load.objects {
-                Some(objects) => ticket % objects,
-                None => ticket,
-            };
+            let key_index = context.write_key_index(ticket);
             let started = Instant::now();
             let mut upload_id = None;
             let upload = upload(&context, key_index, &mut tally, &mut upload_id);

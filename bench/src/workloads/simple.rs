@@ -17,10 +17,7 @@ pub(crate) fn put(context: Arc<Context>, _worker: usize) -> BoxFuture<'static, T
     Box::pin(async move {
         let mut tally = Tally::default();
         while let Some(ticket) = context.tickets.take() {
-            let key_index = match context.load.objects {
-                Some(objects) => ticket % objects,
-                None => ticket,
-            };
+            let key_index = context.write_key_index(ticket);
             if !timed_put(&context, key_index, &mut tally).await {
                 break;
             }
