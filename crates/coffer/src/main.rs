@@ -47,9 +47,9 @@ const MALLOC_ARENAS_MAX: libc::c_int = 2;
 /// that allocates concurrently its own arena (up to 8 per core) and keeps
 /// freed memory in it, so RSS grows with the number of threads that ever
 /// held a block. Measured with `bench/run.sh mpu` (5 GiB, 8 parts in
-/// flight): 258 MiB peak RSS by default, 172 MiB with two arenas at the
-/// same throughput; a fixed 1 MiB mmap threshold gave 109 MiB but cost a
-/// fifth of the throughput in page faults (bench/RESULTS.md, "mpu").
+/// flight): 250–258 MiB peak RSS by default, 172 MiB with two arenas; a
+/// fixed 1 MiB mmap threshold gave 109 MiB but cost about a fifth of the
+/// throughput in page faults (bench/RESULTS.md, "Memory").
 fn bound_allocator_retention() {
     // SAFETY: mallopt only sets allocator parameters; it is called before
     // any other thread exists.
