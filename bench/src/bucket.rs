@@ -103,8 +103,17 @@ async fn delete_keys(client: &Client, bucket: &str, keys: &[String]) -> Result<(
         .iter()
         .map(|key| ObjectIdentifier::builder().key(key).build())
         .collect::<Result<Vec<_>, _>>()?;
-    let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build()?;
-    match client.delete_objects().bucket(bucket).delete(delete).send().await {
+    let delete = Delete::builder()
+        .set_objects(Some(objects))
+        .quiet(true)
+        .build()?;
+    match client
+        .delete_objects()
+        .bucket(bucket)
+        .delete(delete)
+        .send()
+        .await
+    {
         Ok(output) if output.errors().is_empty() => return Ok(()),
         Ok(output) => bail!("DeleteObjects failed for some keys: {:?}", output.errors()),
         Err(error) if error.code() == Some("NotImplemented") || error.code().is_none() => {}

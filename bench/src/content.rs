@@ -30,8 +30,9 @@ pub fn fill(object_seed: u64, offset: u64, buffer: &mut [u8]) {
     let mut rest = buffer;
     while !rest.is_empty() {
         let word_index = position / 8;
-        let word = mix(object_seed.wrapping_add(word_index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
-            .to_le_bytes();
+        let word =
+            mix(object_seed.wrapping_add(word_index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
+                .to_le_bytes();
         let start = (position % 8) as usize;
         let take = (8 - start).min(rest.len());
         rest[..take].copy_from_slice(&word[start..start + take]);

@@ -207,7 +207,9 @@ pub fn machine(dir: &Path) -> Machine {
         .ok()
         .and_then(|output| {
             let text = String::from_utf8_lossy(&output.stdout).into_owned();
-            text.lines().nth(1).map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            text.lines()
+                .nth(1)
+                .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
         })
         .unwrap_or_else(|| "unknown".to_owned());
     Machine {

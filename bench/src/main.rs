@@ -14,7 +14,11 @@ use coffer_bench::{run, Load, Mix, SizeSpec, Target, Workload};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "coffer-bench", version, about = "Load generator for S3 endpoints")]
+#[command(
+    name = "coffer-bench",
+    version,
+    about = "Load generator for S3 endpoints"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,11 @@ enum Style {
 
 #[derive(Args)]
 struct TargetArgs {
-    #[arg(long, env = "COFFER_BENCH_ENDPOINT", default_value = "http://127.0.0.1:9000")]
+    #[arg(
+        long,
+        env = "COFFER_BENCH_ENDPOINT",
+        default_value = "http://127.0.0.1:9000"
+    )]
     endpoint: String,
     /// Defaults to the development credentials `scripts/serve` prints.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", default_value = "coffer-dev-access")]
@@ -190,7 +198,12 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_mix(text: &str) -> Result<Mix, String> {
-    let mut mix = Mix { get: 0, head: 0, put: 0, delete: 0 };
+    let mut mix = Mix {
+        get: 0,
+        head: 0,
+        put: 0,
+        delete: 0,
+    };
     for item in text.split(',') {
         let (name, value) = item
             .split_once('=')
@@ -398,7 +411,12 @@ mod tests {
         );
         assert_eq!(
             parse_mix("put=1"),
-            Ok(Mix { get: 0, head: 0, put: 1, delete: 0 })
+            Ok(Mix {
+                get: 0,
+                head: 0,
+                put: 1,
+                delete: 0
+            })
         );
         assert!(parse_mix("get=0").is_err());
         assert!(parse_mix("copy=5").is_err());

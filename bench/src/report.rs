@@ -86,13 +86,25 @@ impl Report {
             self.workload,
             self.endpoint,
             self.elapsed_seconds,
-            if self.interrupted { ", interrupted" } else { "" },
+            if self.interrupted {
+                ", interrupted"
+            } else {
+                ""
+            },
             settings.join(" ")
         );
         let _ = writeln!(
             text,
             "{:<16} {:>9} {:>10} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9} {:>9}",
-            "operation", "ok", "ops/s", "MiB/s", "errors", "verify", "p50 ms", "p90 ms", "p99 ms",
+            "operation",
+            "ok",
+            "ops/s",
+            "MiB/s",
+            "errors",
+            "verify",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
             "max ms"
         );
         for (name, summary) in &self.operations {

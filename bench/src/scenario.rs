@@ -65,7 +65,10 @@ enum Limit {
     DiskWrite,
     DiskRead,
     /// A goal from the issue; `higher_is_better` orients the ratio.
-    Goal { value: f64, higher_is_better: bool },
+    Goal {
+        value: f64,
+        higher_is_better: bool,
+    },
     /// 2 × the best peer server's figure.
     TwiceBestPeer,
     /// Half the best (lowest) peer figure.
@@ -145,7 +148,12 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                     workload: Workload::Put,
                     load: load.clone(),
                     rows: vec![
-                        row(format!("PUT {label}"), "MiB/s", Metric::MibPerSecond("put"), Limit::DiskWrite),
+                        row(
+                            format!("PUT {label}"),
+                            "MiB/s",
+                            Metric::MibPerSecond("put"),
+                            Limit::DiskWrite,
+                        ),
                         rss_row("PUT"),
                     ],
                 },
@@ -153,7 +161,12 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                     workload: Workload::Get,
                     load,
                     rows: vec![
-                        row(format!("GET {label}"), "MiB/s", Metric::MibPerSecond("get"), Limit::DiskRead),
+                        row(
+                            format!("GET {label}"),
+                            "MiB/s",
+                            Metric::MibPerSecond("get"),
+                            Limit::DiskRead,
+                        ),
                         rss_row("GET"),
                     ],
                 },
@@ -171,8 +184,18 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                     workload: Workload::Put,
                     load: load.clone(),
                     rows: vec![
-                        row("PUT 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("put"), Limit::TwiceBestPeer),
-                        row("server CPU per 4KiB PUT", "µs", Metric::ServerCpuMicrosPerOp("put"), Limit::HalfBestPeer),
+                        row(
+                            "PUT 4KiB, concurrency 32",
+                            "ops/s",
+                            Metric::OpsPerSecond("put"),
+                            Limit::TwiceBestPeer,
+                        ),
+                        row(
+                            "server CPU per 4KiB PUT",
+                            "µs",
+                            Metric::ServerCpuMicrosPerOp("put"),
+                            Limit::HalfBestPeer,
+                        ),
                     ],
                 },
                 Step {
@@ -182,8 +205,18 @@ fn steps(options: &ScenarioOptions) -> Vec<Step> {
                         ..load
                     },
                     rows: vec![
-                        row("GET 4KiB, concurrency 32", "ops/s", Metric::OpsPerSecond("get"), Limit::TwiceBestPeer),
-                        row("server CPU per 4KiB GET", "µs", Metric::ServerCpuMicrosPerOp("get"), Limit::HalfBestPeer),
+                        row(
+                            "GET 4KiB, concurrency 32",
+                            "ops/s",
+                            Metric::OpsPerSecond("get"),
+                            Limit::TwiceBestPeer,
+                        ),
+                        row(
+                            "server CPU per 4KiB GET",
+                            "µs",
+                            Metric::ServerCpuMicrosPerOp("get"),
+                            Limit::HalfBestPeer,
+                        ),
                     ],
                 },
             ]
@@ -335,10 +368,9 @@ pub async fn run_scenario(
             server_cpu_seconds: Vec::new(),
         };
         for step in &steps {
-            let (report, cpu_seconds, peak_rss_mib) =
-                measure_step(&server, step, interrupt).await.with_context(|| {
-                    format!("{} against {}", step.workload.name(), kind.name())
-                })?;
+            let (report, cpu_seconds, peak_rss_mib) = measure_step(&server, step, interrupt)
+                .await
+                .with_context(|| format!("{} against {}", step.workload.name(), kind.name()))?;
             result.reports.push(report);
             result.server_cpu_seconds.push(cpu_seconds);
             result.peak_rss_mib.push(peak_rss_mib);
@@ -414,7 +446,12 @@ fn command_output(program: &str, arguments: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn metric_value(metric: Metric, report: &Report, peak_rss_mib: f64, cpu_seconds: f64) -> Option<f64> {
+fn metric_value(
+    metric: Metric,
+    report: &Report,
+    peak_rss_mib: f64,
+    cpu_seconds: f64,
+) -> Option<f64> {
     match metric {
         Metric::ServerCpuMicrosPerOp(operation) => report
             .operation(operation)
@@ -489,8 +526,12 @@ fn figures(steps: &[Step], targets: &[TargetResult], limits: &Limits) -> Vec<Fig
                 },
             };
             let ratio = match (values.get(ServerKind::Coffer.name()), limit_value) {
-                (Some(value), Some(limit)) if higher_is_better && limit > 0.0 => Some(value / limit),
-                (Some(value), Some(limit)) if !higher_is_better && *value > 0.0 => Some(limit / value),
+                (Some(value), Some(limit)) if higher_is_better && limit > 0.0 => {
+                    Some(value / limit)
+                }
+                (Some(value), Some(limit)) if !higher_is_better && *value > 0.0 => {
+                    Some(limit / value)
+                }
                 _ => None,
             };
             figures.push(Figure {
@@ -520,7 +561,11 @@ impl ScenarioReport {
         let _ = writeln!(
             text,
             "scenario {} · {} · commit {} · {} cores, {:.1} GiB RAM, {}",
-            self.scenario.name(), self.date, self.commit, self.machine.cores, self.machine.memory_gib,
+            self.scenario.name(),
+            self.date,
+            self.commit,
+            self.machine.cores,
+            self.machine.memory_gib,
             self.machine.filesystem
         );
         let _ = writeln!(
@@ -534,7 +579,11 @@ impl ScenarioReport {
             limits.aes_256_gcm_one_core_mib_per_second,
         );
         let names: Vec<&str> = self.targets.iter().map(|t| t.server.name()).collect();
-        let _ = writeln!(text, "| figure | {} | limit | coffer ÷ limit |", names.join(" | "));
+        let _ = writeln!(
+            text,
+            "| figure | {} | limit | coffer ÷ limit |",
+            names.join(" | ")
+        );
         let _ = writeln!(text, "|---|{}---|---|", "---|".repeat(names.len()));
         for figure in &self.figures {
             let cells: Vec<String> = names
@@ -543,19 +592,28 @@ impl ScenarioReport {
                     let errors = figure.errors.get(name).copied().unwrap_or(0);
                     match figure.values.get(name) {
                         Some(value) if errors == 0 => format!("{} {}", number(*value), figure.unit),
-                        Some(value) => format!("{} {} ({errors} errors)", number(*value), figure.unit),
+                        Some(value) => {
+                            format!("{} {} ({errors} errors)", number(*value), figure.unit)
+                        }
                         None => "—".to_owned(),
                     }
                 })
                 .collect();
             let limit = match figure.limit_value {
-                Some(value) => format!("{} {} ({})", number(value), figure.unit, figure.limit_label),
+                Some(value) => {
+                    format!("{} {} ({})", number(value), figure.unit, figure.limit_label)
+                }
                 None => figure.limit_label.clone(),
             };
             let ratio = figure
                 .ratio
                 .map_or_else(|| "—".to_owned(), |ratio| format!("{:.0} %", ratio * 100.0));
-            let _ = writeln!(text, "| {} | {} | {limit} | {ratio} |", figure.label, cells.join(" | "));
+            let _ = writeln!(
+                text,
+                "| {} | {} | {limit} | {ratio} |",
+                figure.label,
+                cells.join(" | ")
+            );
         }
         text
     }

@@ -71,12 +71,18 @@ fn free_port() -> Result<u16> {
 }
 
 fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
 }
 
 /// Start `kind` with its data under `work_dir` and wait until it answers
 /// ListBuckets.
-pub async fn start(kind: ServerKind, programs: &Programs, work_dir: &Path) -> Result<RunningServer> {
+pub async fn start(
+    kind: ServerKind,
+    programs: &Programs,
+    work_dir: &Path,
+) -> Result<RunningServer> {
     let data = tempfile::Builder::new()
         .prefix(&format!("{}-", kind.name()))
         .tempdir_in(work_dir)
@@ -116,7 +122,9 @@ pub async fn start(kind: ServerKind, programs: &Programs, work_dir: &Path) -> Re
         }
         ServerKind::Moto => {
             let mut command = Command::new(&programs.moto_server);
-            command.args(["-H", "127.0.0.1", "-p"]).arg(port.to_string());
+            command
+                .args(["-H", "127.0.0.1", "-p"])
+                .arg(port.to_string());
             command
         }
     };
@@ -161,9 +169,12 @@ async fn wait_until_serving(server: &mut RunningServer) -> Result<()> {
     let started = Instant::now();
     loop {
         if let Some(status) = server.child.try_wait()? {
-            let log = std::fs::read_to_string(server._data.path().join("server.log"))
-                .unwrap_or_default();
-            bail!("{} exited with {status} before serving:\n{log}", server.kind.name());
+            let log =
+                std::fs::read_to_string(server._data.path().join("server.log")).unwrap_or_default();
+            bail!(
+                "{} exited with {status} before serving:\n{log}",
+                server.kind.name()
+            );
         }
         match client.list_buckets().send().await {
             Ok(_) => return Ok(()),

@@ -57,7 +57,10 @@ pub enum SizeSpec {
     Fixed(u64),
     /// Uniform over `[min, max]`, chosen per object from its seed, so a
     /// reader knows the size a writer used.
-    Uniform { min: u64, max: u64 },
+    Uniform {
+        min: u64,
+        max: u64,
+    },
 }
 
 impl SizeSpec {
@@ -126,7 +129,14 @@ mod tests {
         ] {
             assert_eq!(parse_bytes(text), Ok(bytes), "{text}");
         }
-        for bad in ["", "KiB", "4XB", "-1", "99999999999999999999", "20000000TiB"] {
+        for bad in [
+            "",
+            "KiB",
+            "4XB",
+            "-1",
+            "99999999999999999999",
+            "20000000TiB",
+        ] {
             assert!(parse_bytes(bad).is_err(), "{bad}");
         }
     }
@@ -141,7 +151,13 @@ mod tests {
     #[test]
     fn uniform_sizes_stay_in_range_and_depend_only_on_the_seed() {
         let spec: SizeSpec = "1KiB..4KiB".parse().unwrap();
-        assert_eq!(spec, SizeSpec::Uniform { min: 1024, max: 4096 });
+        assert_eq!(
+            spec,
+            SizeSpec::Uniform {
+                min: 1024,
+                max: 4096
+            }
+        );
         let sizes: Vec<u64> = (0..1000).map(|seed| spec.size_for(seed)).collect();
         assert!(sizes.iter().all(|size| (1024..=4096).contains(size)));
         assert!(sizes.iter().any(|size| *size != sizes[0]));

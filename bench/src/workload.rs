@@ -31,7 +31,12 @@ pub struct Mix {
 impl Default for Mix {
     /// warp's default mix.
     fn default() -> Self {
-        Self { get: 45, head: 30, put: 15, delete: 10 }
+        Self {
+            get: 45,
+            head: 30,
+            put: 15,
+            delete: 10,
+        }
     }
 }
 
@@ -424,8 +429,7 @@ async fn measure(
     Ok(result)
 }
 
-type Worker =
-    fn(Arc<Context>, usize) -> futures::future::BoxFuture<'static, Tally>;
+type Worker = fn(Arc<Context>, usize) -> futures::future::BoxFuture<'static, Tally>;
 
 /// Run `load.concurrency` copies of `worker` to completion, with a progress
 /// bar; returns the merged tally and the wall time.
@@ -507,7 +511,10 @@ mod tests {
     fn load_validation_names_the_bad_setting() {
         let load = Load::default();
         assert!(load.validate(&Workload::Put).is_ok());
-        let zero = Load { concurrency: 0, ..Load::default() };
+        let zero = Load {
+            concurrency: 0,
+            ..Load::default()
+        };
         assert!(zero.validate(&Workload::Put).is_err());
         let small_parts = Workload::Multipart {
             parts: 2,
@@ -522,7 +529,12 @@ mod tests {
         };
         assert!(load.validate(&one_small_part).is_ok());
         assert!(load.validate(&Workload::List { page_size: 1001 }).is_err());
-        let no_mix = Mix { get: 0, head: 0, put: 0, delete: 0 };
+        let no_mix = Mix {
+            get: 0,
+            head: 0,
+            put: 0,
+            delete: 0,
+        };
         assert!(load.validate(&Workload::Mixed(no_mix)).is_err());
     }
 }

@@ -43,7 +43,9 @@ async fn run_clean(target: &Target, workload: Workload, load: &Load) -> Result<R
 }
 
 fn ok_count(report: &Report, operation: &str) -> u64 {
-    report.operation(operation).map_or(0, |summary| summary.ok_count)
+    report
+        .operation(operation)
+        .map_or(0, |summary| summary.ok_count)
 }
 
 #[tokio::test]
@@ -58,7 +60,14 @@ async fn every_workload_counts_its_operations_and_finds_no_verify_errors() -> Re
 
     let get_load = Load {
         objects: Some(10),
-        ..brief(4, SizeSpec::Uniform { min: 0, max: 300_000 }, 30)
+        ..brief(
+            4,
+            SizeSpec::Uniform {
+                min: 0,
+                max: 300_000,
+            },
+            30,
+        )
     };
     let get = run_clean(&target, Workload::Get, &get_load).await?;
     assert_eq!(ok_count(&get, "get"), 30);
@@ -191,8 +200,15 @@ async fn a_quick_scenario_starts_coffer_and_fills_every_figure() -> Result<()> {
     assert_eq!(report.targets.len(), 1);
     let reports = &report.targets[0].reports;
     assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].total_errors(), 0, "{:?}", reports[0].error_samples);
-    assert!(reports[0].operation("put").is_some_and(|put| put.ok_count > 0));
+    assert_eq!(
+        reports[0].total_errors(),
+        0,
+        "{:?}",
+        reports[0].error_samples
+    );
+    assert!(reports[0]
+        .operation("put")
+        .is_some_and(|put| put.ok_count > 0));
     assert!(report.targets[0].peak_rss_mib[0] > 0.0);
     let figure = &report.figures[0];
     assert!(figure.values["coffer"] > 0.0);

@@ -56,12 +56,16 @@ pub(crate) fn mixed(context: Arc<Context>, worker: usize) -> BoxFuture<'static, 
             let finished = match choice {
                 Choice::Get => {
                     let key_index = present[random.gen_range(0..present.len())];
-                    let outcome = stop.run_until_cancelled(get_object(&context, key_index)).await;
+                    let outcome = stop
+                        .run_until_cancelled(get_object(&context, key_index))
+                        .await;
                     outcome.map(|outcome| record_read(&mut tally, "get", outcome))
                 }
                 Choice::Head => {
                     let key_index = present[random.gen_range(0..present.len())];
-                    let outcome = stop.run_until_cancelled(head_object(&context, key_index)).await;
+                    let outcome = stop
+                        .run_until_cancelled(head_object(&context, key_index))
+                        .await;
                     outcome.map(|outcome| record_read(&mut tally, "head", outcome))
                 }
                 Choice::Put => {
@@ -73,7 +77,9 @@ pub(crate) fn mixed(context: Arc<Context>, worker: usize) -> BoxFuture<'static, 
                         (absent[position], Some(position))
                     };
                     let started = Instant::now();
-                    let outcome = stop.run_until_cancelled(put_object(&context, key_index)).await;
+                    let outcome = stop
+                        .run_until_cancelled(put_object(&context, key_index))
+                        .await;
                     outcome.map(|result| match result {
                         Ok(bytes) => {
                             tally.op("put").record_ok(started.elapsed(), bytes);
@@ -89,7 +95,9 @@ pub(crate) fn mixed(context: Arc<Context>, worker: usize) -> BoxFuture<'static, 
                     let position = random.gen_range(0..present.len());
                     let key_index = present[position];
                     let started = Instant::now();
-                    let outcome = stop.run_until_cancelled(delete_object(&context, key_index)).await;
+                    let outcome = stop
+                        .run_until_cancelled(delete_object(&context, key_index))
+                        .await;
                     outcome.map(|result| match result {
                         Ok(()) => {
                             tally.op("delete").record_ok(started.elapsed(), 0);
@@ -121,7 +129,12 @@ mod tests {
             counts[choose(&mix, roll) as usize] += 1;
         }
         assert_eq!(counts, [45, 30, 15, 10]);
-        let only_puts = Mix { get: 0, head: 0, put: 1, delete: 0 };
+        let only_puts = Mix {
+            get: 0,
+            head: 0,
+            put: 1,
+            delete: 0,
+        };
         assert_eq!(choose(&only_puts, 0), Choice::Put);
     }
 }

@@ -21,7 +21,10 @@ pub(crate) fn describe<E>(error: SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    if let Some(service) = error.as_service_error().filter(|service| service.code().is_some()) {
+    if let Some(service) = error
+        .as_service_error()
+        .filter(|service| service.code().is_some())
+    {
         let status = error
             .raw_response()
             .map_or(0, |response| response.status().as_u16());

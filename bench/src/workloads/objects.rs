@@ -65,9 +65,7 @@ pub(crate) async fn get_object(context: &Context, key_index: u64) -> ReadOutcome
                 first_byte_latency.get_or_insert_with(|| started.elapsed());
                 verifier.update(&chunk);
             }
-            Some(Err(error)) => {
-                return ReadOutcome::Failed(DisplayErrorContext(error).to_string())
-            }
+            Some(Err(error)) => return ReadOutcome::Failed(DisplayErrorContext(error).to_string()),
         }
     }
     let latency = first_byte_latency.unwrap_or_else(|| started.elapsed());

@@ -13,8 +13,8 @@
 //! on every byte of every PUT (bench/RESULTS.md, "profile").
 
 use coffer_types::DataId;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use hkdf::Hkdf;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use sha2::Sha256;
 use zeroize::Zeroize;
 
