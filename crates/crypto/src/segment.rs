@@ -110,16 +110,10 @@ impl PartCipher {
         is_final: bool,
         buffer: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
-        let nonce = Nonce::assume_unique_for_key(self.nonce(segment_index));
-        let aad = self.aad(segment_index, is_final);
-        // open_in_place refuses buffers shorter than a tag without
-        // panicking. On failure ring zeroes what it decrypted, so no
-        // unauthenticated plaintext remains; callers discard the buffer.
-        let plaintext_length = self
-            .cipher
-            .open_in_place(nonce, Aad::from(aad), buffer)
-            .map_err(|_| CryptoError::Authentication)?
-            .len();
+        // Refuses buffers shorter than a tag without panicking. On failure
+        // ring zeroes what it decrypted, so no unauthenticated plaintext
+        // remains; callers discard the buffer.
+        let plaintext_length = self.open_segment_in_place(segment_index, is_final, buffer)?;
         buffer.truncate(plaintext_length);
         Ok(())
     }
