@@ -409,19 +409,7 @@ async fn measure_step(
         prefill: false,
         ..step.load.clone()
     };
-    let prefill_count = step.workload.prefill_count(&step.load);
-    if prefill_count > 0 {
-        let prefill = Load {
-            concurrency: 32,
-            objects: Some(prefill_count),
-            operations: Some(prefill_count),
-            ..load.clone()
-        };
-        let report = run(&server.target, Workload::Put, &prefill, interrupt).await?;
-        if report.total_errors() > 0 {
-            anyhow::bail!("pre-filling failed: {:?}", report.error_samples);
-        }
-    }
+    crate::workload::prefill(&server.target, step.workload, &load, interrupt).await?;
     limits::reset_peak_rss(server.pid())?;
     let cpu_before = limits::cpu_seconds(server.pid())?;
     let outcome = run(&server.target, step.workload, &load, interrupt).await;

@@ -355,6 +355,67 @@ pub async fn run(
     Ok(report)
 }
 
+/// Write the objects `workload` reads into `load.bucket` (created if
+/// needed), as the run itself would before measuring: for callers that
+/// measure a run with `prefill: false` and want the writing kept out of
+/// their own measurements (the scenario runner's CPU and RSS readings).
+pub async fn prefill(
+    target: &Target,
+    workload: Workload,
+    load: &Load,
+    interrupt: &CancellationToken,
+) -> Result<()> {
+    let Some(bucket) = &load.bucket else {
+        bail!("pre-filling needs a named bucket");
+    };
+    let client = target.client()?;
+    bucket::create(&client, bucket).await?;
+    prefill_bucket(&client, bucket, workload, load, interrupt).await
+}
+
+/// PUT keys 0 … n-1 (n = `prefill_count`); any failure fails the run.
+async fn prefill_bucket(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    workload: Workload,
+    load: &Load,
+    interrupt: &CancellationToken,
+) -> Result<()> {
+    let prefill_count = workload.prefill_count(load);
+    if prefill_count == 0 {
+        return Ok(());
+    }
+    // Pre-filling is not measured: use enough writers to finish soon.
+    let concurrency = load
+        .concurrency
+        .max(PREFILL_CONCURRENCY_MIN)
+        .min(prefill_count as usize);
+    let context = Context {
+        client: client.clone(),
+        bucket: bucket.to_owned(),
+        load: Load {
+            concurrency,
+            ..load.clone()
+        },
+        workload,
+        stop: interrupt.child_token(),
+        tickets: Tickets::new(Some(prefill_count)),
+        finished: AtomicU64::new(0),
+    };
+    let (tally, _) = phase(context, "prefill", Some(prefill_count), workloads::prefill).await;
+    let failed: u64 = tally.stats.values().map(Stats::error_count).sum();
+    if interrupt.is_cancelled() {
+        bail!("interrupted while pre-filling {bucket}");
+    }
+    if failed > 0 {
+        bail!(
+            "pre-filling {bucket}: {failed} of {prefill_count} PUTs failed: {:?}",
+            tally.error_samples
+        );
+    }
+    Ok(())
+}
+
 async fn measure(
     client: &aws_sdk_s3::Client,
     bucket: &str,
@@ -362,36 +423,8 @@ async fn measure(
     load: &Load,
     interrupt: &CancellationToken,
 ) -> Result<(Tally, Duration)> {
-    let prefill_count = workload.prefill_count(load);
-    if load.prefill && prefill_count > 0 {
-        // Pre-filling is not measured: use enough writers to finish soon.
-        let concurrency = load
-            .concurrency
-            .max(PREFILL_CONCURRENCY_MIN)
-            .min(prefill_count as usize);
-        let context = Context {
-            client: client.clone(),
-            bucket: bucket.to_owned(),
-            load: Load {
-                concurrency,
-                ..load.clone()
-            },
-            workload,
-            stop: interrupt.child_token(),
-            tickets: Tickets::new(Some(prefill_count)),
-            finished: AtomicU64::new(0),
-        };
-        let (tally, _) = phase(context, "prefill", Some(prefill_count), workloads::prefill).await;
-        let failed: u64 = tally.stats.values().map(Stats::error_count).sum();
-        if interrupt.is_cancelled() {
-            bail!("interrupted while pre-filling {bucket}");
-        }
-        if failed > 0 {
-            bail!(
-                "pre-filling {bucket}: {failed} of {prefill_count} PUTs failed: {:?}",
-                tally.error_samples
-            );
-        }
+    if load.prefill {
+        prefill_bucket(client, bucket, workload, load, interrupt).await?;
     }
 
     let stop = interrupt.child_token();
