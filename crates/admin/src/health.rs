@@ -1,5 +1,5 @@
 //! Liveness and readiness. Ready means this node can serve requests: Raft
-//! knows a leader and the data volume accepts a durable write. The write
+//! knows a leader, this node is in touch with a quorum, and the data volume accepts a durable write. The write
 //! probe costs an fsync, so its result is cached and refreshed at most once
 //! per `PROBE_INTERVAL_MS`, however often the endpoint is polled.
 
@@ -26,10 +26,17 @@ pub(crate) async fn live() -> (StatusCode, &'static str) {
 }
 
 pub(crate) async fn ready(State(state): State<Arc<AdminState>>) -> (StatusCode, String) {
-    if !state.status.progress().has_leader {
+    let progress = state.status.progress();
+    if !progress.has_leader {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: no raft leader".to_owned(),
+        );
+    }
+    if !progress.has_quorum {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: no raft quorum".to_owned(),
         );
     }
     match state.disk_probe.check().await {

@@ -1,26 +1,31 @@
-//! The admin endpoint: `/health/live`, `/health/ready`, `/metrics` (and,
-//! later, the admin API and console).
+//! The admin endpoint: `/health/live`, `/health/ready`, `/metrics`, and the
+//! admin API under `/admin/v1` (region membership, signed by a root key).
 //!
 //! This crate must not know about RocksDB, tonic or S3 wire types; it reads
 //! progress and totals through the engine, behind the small `NodeStatus`
 //! trait so the handlers can be tested without a running node.
 
+mod api;
+pub mod auth;
 mod health;
 mod metrics_endpoint;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{delete, get};
 use coffer_engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+pub use api::{AdminCredentials, AdminError, ClusterAdmin, NodeView};
 pub use health::PROBE_INTERVAL_MS;
 
 /// Raft progress as the admin endpoint sees it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Progress {
     pub has_leader: bool,
+    /// This node can commit writes and serve linearizable reads.
+    pub has_quorum: bool,
     pub committed_index: u64,
     pub applied_index: u64,
 }
@@ -40,6 +45,7 @@ impl NodeStatus for Engine {
         let progress = self.meta().progress();
         Progress {
             has_leader: progress.has_leader,
+            has_quorum: self.meta().status().has_quorum,
             committed_index: progress.committed_index,
             applied_index: progress.applied_index,
         }
@@ -62,24 +68,49 @@ pub(crate) struct AdminState {
     pub status: Arc<dyn NodeStatus>,
     pub metrics: PrometheusHandle,
     pub disk_probe: health::DiskProbe,
+    pub credentials: Option<Arc<dyn AdminCredentials>>,
+    pub cluster: Option<Arc<dyn ClusterAdmin>>,
+}
+
+/// The admin API's dependencies; both absent in handler tests.
+#[derive(Default)]
+pub struct AdminApi {
+    pub credentials: Option<Arc<dyn AdminCredentials>>,
+    /// `None` on a standalone node.
+    pub cluster: Option<Arc<dyn ClusterAdmin>>,
 }
 
 /// The admin endpoint as an axum router.
-pub fn router(engine: Arc<Engine>, metrics: PrometheusHandle) -> axum::Router {
-    router_with(engine, metrics)
+pub fn router(engine: Arc<Engine>, metrics: PrometheusHandle, api: AdminApi) -> axum::Router {
+    router_with(engine, metrics, api)
 }
 
-pub(crate) fn router_with(status: Arc<dyn NodeStatus>, metrics: PrometheusHandle) -> axum::Router {
+pub(crate) fn router_with(
+    status: Arc<dyn NodeStatus>,
+    metrics: PrometheusHandle,
+    api: AdminApi,
+) -> axum::Router {
     let disk_probe = health::DiskProbe::new(status.probe_dir());
     let state = Arc::new(AdminState {
         status,
         metrics,
         disk_probe,
+        credentials: api.credentials,
+        cluster: api.cluster,
     });
+    let admin_api = axum::Router::new()
+        .route("/admin/v1/nodes", get(api::list_nodes))
+        .route("/admin/v1/nodes/token", get(api::join_token))
+        .route("/admin/v1/nodes/{node_id}", delete(api::remove_node))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_root,
+        ));
     axum::Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics_endpoint::render))
+        .merge(admin_api)
         .with_state(state)
 }
 

@@ -49,6 +49,7 @@ fn fake_node(has_leader: bool, probe_dir: PathBuf) -> Arc<FakeNode> {
     Arc::new(FakeNode {
         progress: Mutex::new(Progress {
             has_leader,
+            has_quorum: has_leader,
             committed_index: 42,
             applied_index: 41,
         }),
@@ -82,7 +83,7 @@ async fn get(router: &axum::Router, path: &str) -> (StatusCode, String) {
 #[tokio::test]
 async fn live_answers_ok() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = router_with(fake_node(false, dir.path().join("tmp")), metrics_handle());
+    let router = router_with(fake_node(false, dir.path().join("tmp")), metrics_handle(), crate::AdminApi::default());
     assert_eq!(
         get(&router, "/health/live").await,
         (StatusCode::OK, "ok".to_owned())
@@ -93,7 +94,7 @@ async fn live_answers_ok() {
 async fn ready_needs_a_leader() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = fake_node(false, dir.path().join("tmp"));
-    let router = router_with(node.clone(), metrics_handle());
+    let router = router_with(node.clone(), metrics_handle(), crate::AdminApi::default());
     let (status, body) = get(&router, "/health/ready").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("no raft leader"), "{body}");
@@ -115,7 +116,7 @@ async fn ready_needs_a_writable_data_dir() {
     // permissions of the user running the tests (root included).
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"x").expect("write blocker");
-    let router = router_with(fake_node(true, blocker.join("tmp")), metrics_handle());
+    let router = router_with(fake_node(true, blocker.join("tmp")), metrics_handle(), crate::AdminApi::default());
     let (status, body) = get(&router, "/health/ready").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("not writable"), "{body}");
@@ -147,7 +148,7 @@ async fn probe_result_is_cached_within_the_interval() {
 #[tokio::test]
 async fn metrics_render_engine_gauges() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = router_with(fake_node(true, dir.path().join("tmp")), metrics_handle());
+    let router = router_with(fake_node(true, dir.path().join("tmp")), metrics_handle(), crate::AdminApi::default());
     metrics::counter!("coffer_test_requests_total").increment(3);
     let (status, body) = get(&router, "/metrics").await;
     assert_eq!(status, StatusCode::OK);

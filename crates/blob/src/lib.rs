@@ -4,13 +4,19 @@
 //! `write_block` acknowledged survives a crash. Also deletion for GC and a
 //! sweep of files that no committed metadata names.
 //!
+//! In a region of several nodes (`with_cluster`), blocks are placed on
+//! nodes by rendezvous hashing and written to a quorum (`cluster`,
+//! `placement`); the `*_local` methods serve this node's files to peers.
+//!
 //! This crate must not know about S3, HTTP, encryption or the metadata
 //! store: it stores opaque (already encrypted) bytes under a `DataId`. File
 //! names come only from `DataId`s and indexes, never from object keys.
 
+mod cluster;
 mod durable_dirs;
 mod files;
 mod layout;
+pub mod placement;
 mod stats;
 mod sweep;
 
@@ -18,8 +24,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use coffer_types::DataId;
 
+pub use cluster::{BlockTransport, ClusterConfig, Membership};
+pub use placement::PlacementNode;
+
+use crate::cluster::Cluster;
 use crate::durable_dirs::DurableDirs;
 use crate::stats::Counters;
 
@@ -33,6 +44,16 @@ pub enum BlobError {
     NotFound { data_id: DataId, index: u64 },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// Fewer replicas than a write quorum stored the block.
+    #[error("only {succeeded} of the {needed} replicas needed stored the block (last error: {last_error})")]
+    Quorum {
+        succeeded: usize,
+        needed: usize,
+        last_error: String,
+    },
+    /// Another node could not be asked (down, cut off, timed out).
+    #[error("node {node} unreachable: {message}")]
+    Unreachable { node: u64, message: String },
 }
 
 /// Totals for `/metrics`.
@@ -46,6 +67,8 @@ pub struct BlockStore {
     root: PathBuf,
     /// Shared with the blocking tasks, which must own what they touch.
     inner: Arc<Inner>,
+    /// Set when this node is one of several in a region.
+    cluster: Option<Arc<Cluster>>,
 }
 
 struct Inner {
@@ -80,7 +103,33 @@ impl BlockStore {
                 counters: Counters::new(initial),
                 durable_dirs: DurableDirs::new(),
             }),
+            cluster: None,
         })
+    }
+
+    /// Make this store one node of a region: block writes, reads and
+    /// deletes then go to the nodes placement picks.
+    pub fn with_cluster(mut self, config: ClusterConfig) -> Self {
+        self.cluster = Some(Arc::new(Cluster::new(config)));
+        self
+    }
+
+    /// A handle on the same files that only ever touches this node.
+    fn local_handle(&self) -> Self {
+        Self {
+            root: self.root.clone(),
+            inner: Arc::clone(&self.inner),
+            cluster: None,
+        }
+    }
+
+    /// The nodes that should hold block `index` of `data_id`, best first
+    /// (this node alone when standalone). For repair and tests.
+    pub fn replicas(&self, data_id: &DataId, index: u64) -> Vec<u64> {
+        match &self.cluster {
+            Some(cluster) => cluster.replicas(data_id, index),
+            None => Vec::new(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -92,12 +141,55 @@ impl BlockStore {
         layout::block_path(&self.inner.blocks_dir, &data_id, index)
     }
 
-    /// Durably write one block (temp + fsync + rename + dir fsync).
+    /// Durably write one block: on this node, or on a write quorum of its
+    /// replicas in a region.
     pub async fn write_block(
         &self,
         data_id: DataId,
         index: u64,
         bytes: Vec<u8>,
+    ) -> Result<(), BlobError> {
+        let bytes = Bytes::from(bytes);
+        match &self.cluster {
+            Some(cluster) => self.write_replicated(cluster, data_id, index, bytes).await,
+            None => self.write_local(data_id, index, bytes).await,
+        }
+    }
+
+    /// Read a block range from this node or, in a region, from the first
+    /// replica that has it.
+    pub async fn read_block_range(
+        &self,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<u8>, BlobError> {
+        match &self.cluster {
+            Some(cluster) => {
+                self.read_replicated(cluster, data_id, index, offset, length)
+                    .await
+            }
+            None => self.read_local(data_id, index, offset, length).await,
+        }
+    }
+
+    /// Delete the blocks `0..block_count` of a data id (on every member in
+    /// a region); missing files are fine.
+    pub async fn delete_data(&self, data_id: DataId, block_count: u64) -> Result<(), BlobError> {
+        match &self.cluster {
+            Some(cluster) => self.delete_replicated(cluster, data_id, block_count).await,
+            None => self.delete_local(data_id, block_count).await,
+        }
+    }
+
+    /// Durably write one block on this node (temp + fsync + rename + dir
+    /// fsync).
+    pub async fn write_local(
+        &self,
+        data_id: DataId,
+        index: u64,
+        bytes: Bytes,
     ) -> Result<(), BlobError> {
         check_index(index)?;
         let inner = Arc::clone(&self.inner);
@@ -113,8 +205,9 @@ impl BlockStore {
         .await
     }
 
-    /// Read `length` bytes at `offset` of a block (short at end of file).
-    pub async fn read_block_range(
+    /// Read `length` bytes at `offset` of a local block (short at end of
+    /// file).
+    pub async fn read_local(
         &self,
         data_id: DataId,
         index: u64,
@@ -126,8 +219,9 @@ impl BlockStore {
             .await
     }
 
-    /// Delete the blocks `0..block_count` of a data id; missing files are fine.
-    pub async fn delete_data(&self, data_id: DataId, block_count: u64) -> Result<(), BlobError> {
+    /// Delete the local blocks `0..block_count` of a data id; missing files
+    /// are fine.
+    pub async fn delete_local(&self, data_id: DataId, block_count: u64) -> Result<(), BlobError> {
         if block_count > BLOCK_COUNT_MAX {
             return Err(invalid_input("block count above BLOCK_COUNT_MAX"));
         }
@@ -156,6 +250,23 @@ impl BlockStore {
                 .map_err(BlobError::from)
         })
         .await
+    }
+
+    /// The size of a local block, or `None` if this node has no such file.
+    pub async fn stat_local(&self, data_id: DataId, index: u64) -> Result<Option<u64>, BlobError> {
+        check_index(index)?;
+        let path = self.block_path(data_id, index);
+        run_blocking(move || match std::fs::metadata(&path) {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(BlobError::Io(error)),
+        })
+        .await
+    }
+
+    /// Whether this store is one node of several.
+    pub fn is_clustered(&self) -> bool {
+        self.cluster.is_some()
     }
 
     /// Current file count and bytes (tracked, not walked per call).

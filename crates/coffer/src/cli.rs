@@ -29,6 +29,9 @@ pub enum Command {
     /// Run a node: the S3 endpoint and the admin endpoint (health, metrics).
     #[command(after_long_help = SERVER_AFTER_HELP)]
     Server(ServerArgs),
+    /// Operate a running region through its admin API (signed with the
+    /// root credentials from COFFER_ROOT_ACCESS_KEY/COFFER_ROOT_SECRET_KEY).
+    Admin(crate::admin_cli::AdminArgs),
     /// Print the version and exit.
     Version,
 }
@@ -98,6 +101,47 @@ pub struct ServerArgs {
     /// This node's Raft id [default: 1] [env: COFFER_NODE_ID]
     #[arg(long, value_name = "N")]
     pub node_id: Option<u64>,
+
+    /// Address of the node-to-node gRPC endpoint (Raft, blocks); setting it
+    /// makes this node a member of a multi-node region (with --init or
+    /// --join on first start) [env: COFFER_RPC_LISTEN]
+    #[arg(long, value_name = "IP:PORT")]
+    pub rpc_listen: Option<String>,
+
+    /// The RPC address other nodes dial, when it differs from --rpc-listen
+    /// (e.g. 0.0.0.0:9100 behind the name node1:9100)
+    /// [default: --rpc-listen] [env: COFFER_RPC_ADVERTISE]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub rpc_advertise: Option<String>,
+
+    /// This node's zone (failure domain); replicas prefer distinct zones
+    /// [default: default] [env: COFFER_ZONE]
+    #[arg(long, value_name = "NAME")]
+    pub zone: Option<String>,
+
+    /// First start only: create a new region with this node as its only
+    /// voter (and a region CA) [env: COFFER_INIT=true]
+    #[arg(long)]
+    pub init: bool,
+
+    /// First start only: join the region that the member at this RPC
+    /// address belongs to; needs --join-token [env: COFFER_JOIN]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub join: Option<String>,
+
+    /// The token printed by `coffer admin node token` [env: COFFER_JOIN_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub join_token: Option<String>,
+
+    /// Replicas per block; the effective count is at most the number of
+    /// nodes [default: 3] [env: COFFER_REPLICATION_FACTOR]
+    #[arg(long, value_name = "N")]
+    pub replication_factor: Option<u64>,
+
+    /// Advanced: build a Raft snapshot (and compact the log) every this
+    /// many entries [default: 50000] [env: COFFER_RAFT_SNAPSHOT_LOGS]
+    #[arg(long, value_name = "N", hide = true)]
+    pub raft_snapshot_logs: Option<u64>,
 
     /// Log line format [default: text] [env: COFFER_LOG_FORMAT]
     #[arg(long, value_name = "FORMAT")]

@@ -18,6 +18,10 @@ pub const S3_LISTEN_DEFAULT: &str = "127.0.0.1:9000";
 pub const ADMIN_LISTEN_DEFAULT: &str = "127.0.0.1:9001";
 pub const REGION_DEFAULT: &str = "us-east-1";
 pub const NODE_ID_DEFAULT: u64 = 1;
+pub const ZONE_DEFAULT: &str = "default";
+pub const REPLICATION_FACTOR_DEFAULT: u64 = 3;
+/// More replicas than this is a misconfiguration (a region has 1–7 nodes).
+const REPLICATION_FACTOR_MAX: u64 = 7;
 /// Blocks are whole AEAD segments, between one segment and 64 MiB.
 pub const BLOCK_SIZE_BYTES_MIN: u64 = SEGMENT_SIZE_BYTES as u64;
 pub const BLOCK_SIZE_BYTES_MAX: u64 = 64 * 1024 * 1024;
@@ -48,6 +52,12 @@ pub enum ConfigError {
     SameListenAddress(SocketAddr),
     #[error("--tls-cert and --tls-key must be given together (only {given} is set)")]
     TlsHalf { given: &'static str },
+    #[error("{0} needs --rpc-listen: only a node with an RPC endpoint can be in a multi-node region")]
+    NeedsRpc(&'static str),
+    #[error("--init and --join exclude each other")]
+    InitAndJoin,
+    #[error("--join needs --join-token (printed by `coffer admin node token`)")]
+    JoinWithoutToken,
 }
 
 /// Where a setting's value came from, for error messages.
@@ -87,6 +97,14 @@ pub struct FileConfig {
     pub node_id: Option<u64>,
     pub block_size_bytes: Option<u64>,
     pub log_format: Option<LogFormat>,
+    pub rpc_listen: Option<String>,
+    pub rpc_advertise: Option<String>,
+    pub zone: Option<String>,
+    pub init: Option<bool>,
+    pub join: Option<String>,
+    pub join_token: Option<String>,
+    pub replication_factor: Option<u64>,
+    pub raft_snapshot_logs: Option<u64>,
 }
 
 /// `domain = "a.example"`, `domain = "a.example,b.example"` or
@@ -129,6 +147,44 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Multi-node settings; absent for a standalone node.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClusterSettings {
+    pub rpc_listen: SocketAddr,
+    /// What other nodes dial to reach this one.
+    pub rpc_advertise: String,
+    pub start: ClusterStart,
+}
+
+/// What a data directory that belongs to no region yet does.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClusterStart {
+    /// Neither --init nor --join: the data directory must already belong to
+    /// a region.
+    Existing,
+    Init,
+    Join {
+        address: String,
+        /// Secret: never logged (`Debug` is redacted).
+        token: zeroize::Zeroizing<String>,
+    },
+}
+
+impl std::fmt::Debug for ClusterSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let start = match &self.start {
+            ClusterStart::Existing => "existing".to_owned(),
+            ClusterStart::Init => "init".to_owned(),
+            ClusterStart::Join { address, .. } => format!("join {address}"),
+        };
+        f.debug_struct("ClusterSettings")
+            .field("rpc_listen", &self.rpc_listen)
+            .field("rpc_advertise", &self.rpc_advertise)
+            .field("start", &start)
+            .finish()
+    }
+}
+
 /// Every setting of `coffer server`, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -143,6 +199,10 @@ pub struct ServerConfig {
     pub node_id: u64,
     pub block_size_bytes: u64,
     pub log_format: LogFormat,
+    pub zone: String,
+    pub replication_factor: u64,
+    pub raft_snapshot_logs: u64,
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// A setting's value and where it came from.
@@ -219,8 +279,15 @@ pub fn config_file_path(
 pub fn resolve(
     args: &ServerArgs,
     env: &dyn Fn(&str) -> Option<String>,
-    file: FileConfig,
+    mut file: FileConfig,
 ) -> Result<ServerConfig, ConfigError> {
+    let file_cluster = FileCluster {
+        rpc_listen: file.rpc_listen.take(),
+        rpc_advertise: file.rpc_advertise.take(),
+        init: file.init.take(),
+        join: file.join.take(),
+        join_token: file.join_token.take(),
+    };
     let data_dir = or_default(
         pick(
             args.data_dir.clone().map(path_to_string),
@@ -341,6 +408,36 @@ pub fn resolve(
     );
     let log_format = parse_with("log_format", log_format, LogFormat::parse)?;
 
+    let zone = or_default(pick(args.zone.clone(), env, "COFFER_ZONE", file.zone), ZONE_DEFAULT);
+    let zone = parse_with("zone", zone, parse_zone)?;
+    let replication_factor = or_default(
+        pick(
+            args.replication_factor.map(|n| n.to_string()),
+            env,
+            "COFFER_REPLICATION_FACTOR",
+            file.replication_factor.map(|n| n.to_string()),
+        ),
+        &REPLICATION_FACTOR_DEFAULT.to_string(),
+    );
+    let replication_factor =
+        parse_with("replication_factor", replication_factor, parse_replication_factor)?;
+    let raft_snapshot_logs = or_default(
+        pick(
+            args.raft_snapshot_logs.map(|n| n.to_string()),
+            env,
+            "COFFER_RAFT_SNAPSHOT_LOGS",
+            file.raft_snapshot_logs.map(|n| n.to_string()),
+        ),
+        &coffer_meta::SNAPSHOT_LOGS_SINCE_LAST_DEFAULT.to_string(),
+    );
+    let raft_snapshot_logs = parse_with("raft_snapshot_logs", raft_snapshot_logs, |text| {
+        text.parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 10)
+            .ok_or_else(|| "expected a number of log entries, at least 10".to_owned())
+    })?;
+    let cluster = resolve_cluster(args, env, &file_cluster)?;
+
     Ok(ServerConfig {
         data_dir,
         s3_listen,
@@ -352,7 +449,115 @@ pub fn resolve(
         node_id,
         block_size_bytes,
         log_format,
+        zone,
+        replication_factor,
+        raft_snapshot_logs,
+        cluster,
     })
+}
+
+/// The cluster part of the file, taken out before the rest is consumed.
+struct FileCluster {
+    rpc_listen: Option<String>,
+    rpc_advertise: Option<String>,
+    init: Option<bool>,
+    join: Option<String>,
+    join_token: Option<String>,
+}
+
+fn resolve_cluster(
+    args: &ServerArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileCluster,
+) -> Result<Option<ClusterSettings>, ConfigError> {
+    let init = args.init
+        || env("COFFER_INIT").is_some_and(|value| value == "true" || value == "1")
+        || file.init == Some(true);
+    let join = pick(args.join.clone(), env, "COFFER_JOIN", file.join.clone());
+    let join_token = pick(
+        args.join_token.clone(),
+        env,
+        "COFFER_JOIN_TOKEN",
+        file.join_token.clone(),
+    );
+    let Some(rpc_listen) = pick(
+        args.rpc_listen.clone(),
+        env,
+        "COFFER_RPC_LISTEN",
+        file.rpc_listen.clone(),
+    ) else {
+        if init {
+            return Err(ConfigError::NeedsRpc("--init"));
+        }
+        if join.is_some() {
+            return Err(ConfigError::NeedsRpc("--join"));
+        }
+        return Ok(None);
+    };
+    let rpc_listen = parse_with("rpc_listen", rpc_listen, parse_socket_addr)?;
+    let rpc_advertise = match pick(
+        args.rpc_advertise.clone(),
+        env,
+        "COFFER_RPC_ADVERTISE",
+        file.rpc_advertise.clone(),
+    ) {
+        Some(layered) => parse_with("rpc_advertise", layered, parse_host_port)?,
+        None => rpc_listen.to_string(),
+    };
+    let start = match (init, join, join_token) {
+        (true, Some(_), _) => return Err(ConfigError::InitAndJoin),
+        (true, None, _) => ClusterStart::Init,
+        (false, Some(address), Some(token)) => ClusterStart::Join {
+            address: parse_with("join", address, parse_host_port)?,
+            token: zeroize::Zeroizing::new(token.value),
+        },
+        (false, Some(_), None) => return Err(ConfigError::JoinWithoutToken),
+        (false, None, _) => ClusterStart::Existing,
+    };
+    Ok(Some(ClusterSettings {
+        rpc_listen,
+        rpc_advertise,
+        start,
+    }))
+}
+
+/// `host:port` where host is an IP or a DNS name (compose service names).
+fn parse_host_port(text: &str) -> Result<String, String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| "expected HOST:PORT".to_owned())?;
+    let port_ok = port.parse::<u16>().is_ok_and(|port| port != 0);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'_'));
+    if port_ok && host_ok {
+        Ok(text.to_owned())
+    } else {
+        Err("expected HOST:PORT, e.g. 10.0.0.2:9100 or node1:9100".to_owned())
+    }
+}
+
+fn parse_zone(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("expected letters, digits, '-', '_' or '.', at most 64".to_owned())
+    }
+}
+
+fn parse_replication_factor(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if (1..=REPLICATION_FACTOR_MAX).contains(&n) => Ok(n),
+        _ => Err(format!("expected 1 to {REPLICATION_FACTOR_MAX}")),
+    }
 }
 
 fn parse_path(text: &str) -> Result<PathBuf, String> {

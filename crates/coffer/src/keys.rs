@@ -150,13 +150,19 @@ pub fn read_key_hex(path: &Path) -> Result<Zeroizing<String>, KeyError> {
 /// and make it durable (file and directory entry). Fails with
 /// `AlreadyExists` rather than overwrite a key: losing the key loses the data.
 pub fn generate_key_file(path: &Path) -> Result<(), KeyError> {
+    let mut key_bytes = Zeroizing::new([0u8; KEY_HEX_CHARS / 2]);
+    rand::rngs::OsRng.fill_bytes(key_bytes.as_mut());
+    write_new_key_file(path, key_bytes.as_ref())
+}
+
+/// Create `path` holding `key_bytes` as hex, like `generate_key_file`
+/// (used by a node that received the region's key when it joined).
+pub fn write_new_key_file(path: &Path, key_bytes: &[u8]) -> Result<(), KeyError> {
     let create_error = |source| KeyError::Create {
         path: path.to_owned(),
         source,
     };
-    let mut key_bytes = Zeroizing::new([0u8; KEY_HEX_CHARS / 2]);
-    rand::rngs::OsRng.fill_bytes(key_bytes.as_mut());
-    let mut text = Zeroizing::new(hex::encode(key_bytes.as_ref()));
+    let mut text = Zeroizing::new(hex::encode(key_bytes));
     text.push('\n');
 
     let mut file = OpenOptions::new()
@@ -181,6 +187,11 @@ pub fn generate_key_file(path: &Path) -> Result<(), KeyError> {
             .map_err(create_error)?;
     }
     Ok(())
+}
+
+/// Where the master key lives when no file is configured.
+pub fn data_dir_key_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join(MASTER_KEY_FILE_NAME)
 }
 
 #[cfg(test)]

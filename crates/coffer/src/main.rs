@@ -5,11 +5,14 @@
 //! This is the one crate that knows every other; it holds no storage or
 //! protocol logic of its own.
 
+mod admin_cli;
 mod cli;
+mod cluster;
 mod config;
 mod credentials;
 mod expect_continue;
 mod keys;
+mod region;
 mod serve;
 mod server;
 mod telemetry;
@@ -33,6 +36,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Server(args) => run_server(&args),
+        Command::Admin(args) => match admin_cli::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("coffer admin: {}", error_chain(&error));
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

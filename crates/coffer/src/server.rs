@@ -46,9 +46,105 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let s3_listener = serve::bind("S3", config.s3_listen).await?;
     let admin_listener = serve::bind("admin", config.admin_listen).await?;
 
-    let (master_key, origin) =
-        load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
-    match &origin {
+    let rpc_listener = match &config.cluster {
+        Some(cluster) => Some(serve::bind("RPC", cluster.rpc_listen).await?),
+        None => None,
+    };
+
+    let meta_dir = config.data_dir.join("meta");
+    // The documented dev credentials are installed only into a new region:
+    // restarting a real deployment without COFFER_ROOT_* set must not add a
+    // publicly known key to its root account, and neither may a node that
+    // joins an existing region.
+    let data_dir_is_new = !meta_dir.exists()
+        && !matches!(
+            config.cluster.as_ref().map(|cluster| &cluster.start),
+            Some(crate::config::ClusterStart::Join { .. })
+        );
+    let node = match (&config.cluster, rpc_listener) {
+        (Some(cluster), Some(listener)) => {
+            let member = crate::cluster::start(&config, cluster, listener, &shutdown).await?;
+            Node {
+                meta: member.meta,
+                blocks: member.blocks,
+                region_keys: Arc::new(RegionKeys::new(&member.master_key)),
+                key_origin: member.key_origin,
+                cluster: Some(member.admin),
+                rpc_task: Some(member.rpc_task),
+            }
+        }
+        _ => {
+            let (master_key, key_origin) =
+                load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
+            let meta = MetaStore::open(&meta_dir, config.node_id)
+                .await
+                .with_context(|| {
+                    format!("cannot open the metadata store in {}", meta_dir.display())
+                })?;
+            // BlockStore lays out `blocks/` and `tmp/` under the directory
+            // it is given.
+            let blocks = match BlockStore::open(&config.data_dir) {
+                Ok(blocks) => blocks,
+                Err(error) => {
+                    let _ = meta.shutdown().await;
+                    return Err(error).with_context(|| {
+                        format!("cannot open the block store in {}", config.data_dir.display())
+                    });
+                }
+            };
+            Node {
+                meta,
+                blocks: Arc::new(blocks),
+                region_keys: Arc::new(RegionKeys::new(&master_key)),
+                key_origin,
+                cluster: None,
+                rpc_task: None,
+            }
+        }
+    };
+    log_key_origin(&node.key_origin);
+    let meta = node.meta.clone();
+    let rpc_task = node.rpc_task;
+    // From here on, the metadata store is shut down on every exit path.
+    let outcome = run_with_meta(
+        &config,
+        meta.clone(),
+        node.blocks,
+        node.region_keys,
+        node.cluster,
+        root,
+        tls,
+        (s3_listener, admin_listener),
+        metrics,
+        shutdown.clone(),
+        data_dir_is_new,
+    )
+    .await;
+    upkeep.abort();
+    // The RPC endpoint stops with the shutdown token; make sure it has.
+    shutdown.cancel();
+    if let Some(task) = rpc_task {
+        let _ = tokio::time::timeout(Duration::from_millis(DRAIN_TIMEOUT_MS), task).await;
+    }
+    let closed = meta
+        .shutdown()
+        .await
+        .context("cannot shut down the metadata store");
+    outcome.and(closed)
+}
+
+/// The stores of this node, standalone or a region member.
+struct Node {
+    meta: Arc<MetaStore>,
+    blocks: Arc<BlockStore>,
+    region_keys: Arc<RegionKeys>,
+    key_origin: KeyOrigin,
+    cluster: Option<Arc<dyn coffer_admin::ClusterAdmin>>,
+    rpc_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn log_key_origin(origin: &KeyOrigin) {
+    match origin {
         KeyOrigin::Generated(path) => tracing::warn!(
             path = %path.display(),
             "generated a new region master key next to the data; for production, move it \
@@ -64,43 +160,28 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             tracing::info!(path = %path.display(), "loaded the region master key")
         }
     }
-    let region_keys = Arc::new(RegionKeys::new(&master_key));
-    drop(master_key);
+}
 
-    let meta_dir = config.data_dir.join("meta");
-    // The documented dev credentials are installed only into a new data
-    // directory: restarting a real deployment without COFFER_ROOT_* set must
-    // not add a publicly known key to its root account.
-    let data_dir_is_new = !meta_dir.exists();
-    let meta = MetaStore::open(&meta_dir, config.node_id)
-        .await
-        .with_context(|| format!("cannot open the metadata store in {}", meta_dir.display()))?;
-    // From here on, the metadata store is shut down on every exit path.
-    let outcome = run_with_meta(
-        &config,
-        meta.clone(),
-        region_keys,
-        root,
-        tls,
-        (s3_listener, admin_listener),
-        metrics,
-        shutdown,
-        data_dir_is_new,
-    )
-    .await;
-    upkeep.abort();
-    let closed = meta
-        .shutdown()
-        .await
-        .context("cannot shut down the metadata store");
-    outcome.and(closed)
+/// Admin API callers: access keys of the root account.
+struct RootKeys {
+    engine: Arc<Engine>,
+    root_account: coffer_types::AccountId,
+}
+
+impl coffer_admin::AdminCredentials for RootKeys {
+    fn root_secret(&self, access_key_id: &str) -> Option<zeroize::Zeroizing<String>> {
+        let credentials = self.engine.credentials(access_key_id).ok()??;
+        (credentials.account.id == self.root_account).then_some(credentials.secret_access_key)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn run_with_meta(
     config: &ServerConfig,
     meta: Arc<MetaStore>,
+    blocks: Arc<BlockStore>,
     region_keys: Arc<RegionKeys>,
+    cluster: Option<Arc<dyn coffer_admin::ClusterAdmin>>,
     root: crate::credentials::RootCredentials,
     tls: Option<TlsAcceptor>,
     (s3_listener, admin_listener): (tokio::net::TcpListener, tokio::net::TcpListener),
@@ -108,13 +189,9 @@ async fn run_with_meta(
     shutdown: CancellationToken,
     data_dir_is_new: bool,
 ) -> anyhow::Result<()> {
-    // BlockStore lays out `blocks/` and `tmp/` under the directory it is given.
-    let blocks_dir = config.data_dir.clone();
-    let blocks = BlockStore::open(&blocks_dir)
-        .with_context(|| format!("cannot open the block store in {}", blocks_dir.display()))?;
     let engine = Engine::new(
         meta.clone(),
-        Arc::new(blocks),
+        blocks,
         region_keys,
         EngineConfig {
             region: config.region.clone(),
@@ -126,6 +203,7 @@ async fn run_with_meta(
         return Ok(());
     }
 
+    let mut root_account = None;
     if root.is_dev_default && !data_dir_is_new {
         tracing::warn!(
             "COFFER_ROOT_ACCESS_KEY/COFFER_ROOT_SECRET_KEY are not set: keeping the existing \
@@ -133,11 +211,22 @@ async fn run_with_meta(
              installed into a new one)"
         );
     } else {
-        engine
+        let account = engine
             .ensure_root_account(&root.access_key_id, &root.secret_access_key)
             .await
             .map_err(|error| anyhow!("cannot set up the root account: {error}"))?;
+        root_account = Some(account.id);
     }
+    // Without explicit credentials on a restart, the root account is the
+    // one that owns the configured (dev) key, if any.
+    let root_account = match root_account {
+        Some(id) => Some(id),
+        None => engine
+            .credentials(&root.access_key_id)
+            .ok()
+            .flatten()
+            .map(|credentials| credentials.account.id),
+    };
     if root.is_dev_default && data_dir_is_new {
         tracing::warn!(
             access_key_id = root.access_key_id,
@@ -172,7 +261,19 @@ async fn run_with_meta(
         name: "admin",
         listener: admin_listener,
         tls,
-        router: coffer_admin::router(engine.clone(), metrics),
+        router: coffer_admin::router(
+            engine.clone(),
+            metrics,
+            coffer_admin::AdminApi {
+                credentials: root_account.map(|root_account| {
+                    Arc::new(RootKeys {
+                        engine: engine.clone(),
+                        root_account,
+                    }) as Arc<dyn coffer_admin::AdminCredentials>
+                }),
+                cluster,
+            },
+        ),
     };
     let drain_timeout = Duration::from_millis(DRAIN_TIMEOUT_MS);
     let s3_task = tokio::spawn(serve::serve(s3, shutdown.clone(), drain_timeout));

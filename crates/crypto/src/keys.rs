@@ -52,7 +52,33 @@ impl MasterKey {
     pub(crate) fn as_bytes(&self) -> &[u8; KEY_SIZE_BYTES] {
         &self.bytes
     }
+
+    /// The secret half of the region's join token: derived (HKDF) from the
+    /// master key, so every member can check a token without storing one,
+    /// and it changes only with the master key.
+    pub fn join_secret(&self) -> zeroize::Zeroizing<[u8; KEY_SIZE_BYTES]> {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.bytes);
+        let mut secret = zeroize::Zeroizing::new([0u8; KEY_SIZE_BYTES]);
+        hkdf.expand(JOIN_SECRET_INFO, secret.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        secret
+    }
+
+    /// The raw key, for handing to a joining node over mutual TLS only.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<[u8; KEY_SIZE_BYTES]> {
+        zeroize::Zeroizing::new(self.bytes)
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let bytes: [u8; KEY_SIZE_BYTES] = bytes
+            .try_into()
+            .map_err(|_| CryptoError::MalformedKey("master key must be 32 bytes"))?;
+        Ok(Self { bytes })
+    }
 }
+
+/// HKDF info of the join-token secret; never reused for another key.
+const JOIN_SECRET_INFO: &[u8] = b"coffer/v1/join-token";
 
 impl Drop for MasterKey {
     fn drop(&mut self) {

@@ -10,7 +10,7 @@ use coffer_types::{ErrorCode, S3Error};
 /// else is an internal error.
 pub(crate) fn meta(context: &str, error: MetaError) -> S3Error {
     match error {
-        MetaError::NotLeader | MetaError::ShuttingDown => {
+        MetaError::NotLeader | MetaError::ShuttingDown | MetaError::Unavailable(_) => {
             tracing::warn!(%error, context, "metadata unavailable");
             S3Error::from(ErrorCode::ServiceUnavailable)
         }
@@ -21,9 +21,18 @@ pub(crate) fn meta(context: &str, error: MetaError) -> S3Error {
     }
 }
 
+/// A block failure: too few replicas reachable is retryable (503).
 pub(crate) fn blob(context: &str, error: BlobError) -> S3Error {
-    tracing::error!(%error, context, "block store failure");
-    S3Error::internal()
+    match error {
+        BlobError::Quorum { .. } | BlobError::Unreachable { .. } => {
+            tracing::warn!(%error, context, "block replicas unavailable");
+            S3Error::from(ErrorCode::ServiceUnavailable)
+        }
+        other => {
+            tracing::error!(error = %other, context, "block store failure");
+            S3Error::internal()
+        }
+    }
 }
 
 pub(crate) fn crypto(context: &str, error: CryptoError) -> S3Error {

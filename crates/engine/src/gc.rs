@@ -26,7 +26,15 @@ const BACKOFF_MS_MIN: u64 = 100;
 const BACKOFF_MS_MAX: u64 = 60_000;
 
 pub(crate) async fn start(engine: &Arc<Engine>) -> Result<tokio::task::JoinHandle<()>> {
-    let removed = sweep(engine, Duration::ZERO).await?;
+    // Alone, nothing can be in flight at start. In a region, other nodes
+    // may be writing blocks here for uploads this node has not seen commit
+    // yet, so the usual age bound applies.
+    let min_age = if engine.blocks.is_clustered() {
+        Duration::from_secs(SWEEP_MIN_AGE_SECONDS)
+    } else {
+        Duration::ZERO
+    };
+    let removed = sweep(engine, min_age).await?;
     tracing::info!(removed, "startup sweep removed unreferenced block files");
     let engine = engine.clone();
     Ok(tokio::spawn(async move { worker(engine).await }))
@@ -59,6 +67,11 @@ enum Round {
 }
 
 async fn drain_once(engine: &Engine) -> Round {
+    // In a region only the leader drains the queue (it deletes on every
+    // member), so two nodes never race on the same entries.
+    if engine.blocks.is_clustered() && !engine.meta.status().is_leader {
+        return Round::Idle;
+    }
     let batch = match engine.meta.gc_batch(GC_BATCH_ENTRIES) {
         Ok(batch) => batch,
         Err(error) => {

@@ -134,10 +134,17 @@ impl Engine {
     pub async fn delete_bucket(&self, bucket: &BucketName) -> Result<()> {
         buckets::delete_bucket(self, bucket).await
     }
-    pub fn head_bucket(&self, bucket: &BucketName) -> Result<BucketRecord> {
+    pub async fn head_bucket(&self, bucket: &BucketName) -> Result<BucketRecord> {
+        self.read_barrier().await?;
         self.require_bucket(bucket)
     }
-    pub fn list_buckets(&self, owner: &AccountId) -> Result<Vec<BucketRecord>> {
+    /// The bucket record as this node has applied it, without a read
+    /// barrier: for access checks, whose handler then reads with one.
+    pub fn bucket_record(&self, bucket: &BucketName) -> Result<BucketRecord> {
+        self.require_bucket(bucket)
+    }
+    pub async fn list_buckets(&self, owner: &AccountId) -> Result<Vec<BucketRecord>> {
+        self.read_barrier().await?;
         buckets::list_buckets(self, owner)
     }
 
@@ -155,6 +162,7 @@ impl Engine {
         request: GetObjectRequest,
         with_body: bool,
     ) -> Result<GetObjectOutcome> {
+        self.read_barrier().await?;
         objects::get_object(self, request, with_body)
     }
     pub async fn copy_object(&self, request: CopyObjectRequest) -> Result<CopyObjectOutcome> {
@@ -176,20 +184,26 @@ impl Engine {
     ) -> Result<Vec<Result<DeleteObjectOutcome>>> {
         objects::delete_objects(self, bucket, targets).await
     }
-    pub fn list_objects(&self, request: ListObjectsRequest) -> Result<ListObjectsPage> {
+    pub async fn list_objects(&self, request: ListObjectsRequest) -> Result<ListObjectsPage> {
+        self.read_barrier().await?;
         list::list_objects(self, request)
     }
-    pub fn list_object_versions(&self, request: ListVersionsRequest) -> Result<ListVersionsPage> {
+    pub async fn list_object_versions(
+        &self,
+        request: ListVersionsRequest,
+    ) -> Result<ListVersionsPage> {
+        self.read_barrier().await?;
         list::list_object_versions(self, request)
     }
 
     // Tagging.
-    pub fn get_object_tagging(
+    pub async fn get_object_tagging(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
         version_id: Option<VersionId>,
     ) -> Result<(ObjectVersion, Vec<(String, String)>)> {
+        self.read_barrier().await?;
         let version = self.lookup_object(bucket, key, version_id.as_ref())?;
         let tags = version.tags.clone();
         Ok((version, tags))
@@ -235,11 +249,23 @@ impl Engine {
     ) -> Result<()> {
         multipart::abort_upload(self, bucket, key, upload_id).await
     }
-    pub fn list_parts(&self, request: ListPartsRequest) -> Result<ListPartsPage> {
+    pub async fn list_parts(&self, request: ListPartsRequest) -> Result<ListPartsPage> {
+        self.read_barrier().await?;
         multipart::list_parts(self, request)
     }
-    pub fn list_uploads(&self, request: ListUploadsRequest) -> Result<ListUploadsPage> {
+    pub async fn list_uploads(&self, request: ListUploadsRequest) -> Result<ListUploadsPage> {
+        self.read_barrier().await?;
         list::list_uploads(self, request)
+    }
+
+    /// Make the reads that follow see every write acknowledged before this
+    /// call, on any node of the region (Raft read-index); 503 when this
+    /// node cannot reach a quorum.
+    pub async fn read_barrier(&self) -> Result<()> {
+        self.meta
+            .read_barrier()
+            .await
+            .map_err(|error| errors::meta("read barrier", error))
     }
 }
 

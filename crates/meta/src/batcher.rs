@@ -10,8 +10,12 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cluster::{LeaderLink, PROPOSE_TIMEOUT_MS};
 use crate::model::{Command, CommandResult};
-use crate::raft_types::Raft;
+use crate::raft_types::{NodeId, Raft};
 use crate::MetaError;
 
 /// Proposals waiting for the batcher; a full queue makes `propose` wait.
@@ -42,9 +46,9 @@ pub struct Batcher {
 
 impl Batcher {
     /// Start the batcher task. It ends when the `Batcher` is dropped.
-    pub fn spawn(raft: Raft) -> Self {
+    pub fn spawn(raft: Raft, node_id: NodeId, link: Arc<dyn LeaderLink>) -> Self {
         let (queue, proposals) = mpsc::channel(PROPOSAL_QUEUE_LEN_MAX);
-        tokio::spawn(run(raft, proposals));
+        tokio::spawn(run(raft, node_id, link, proposals));
         Self { queue }
     }
 
@@ -70,10 +74,50 @@ fn copy_error(error: &MetaError) -> MetaError {
         MetaError::Raft(message) => MetaError::Raft(message.clone()),
         MetaError::NotLeader => MetaError::NotLeader,
         MetaError::ShuttingDown => MetaError::ShuttingDown,
+        MetaError::Unavailable(message) => MetaError::Unavailable(message.clone()),
+        MetaError::UnknownMember(id) => MetaError::UnknownMember(*id),
     }
 }
 
-async fn run(raft: Raft, mut proposals: mpsc::Receiver<Proposal>) {
+/// Commit one batch: on the leader through Raft, on any other member by
+/// forwarding it to the leader. Bounded in time, so a node cut off from the
+/// majority answers 503 instead of hanging.
+async fn commit(
+    raft: &Raft,
+    node_id: NodeId,
+    link: &dyn LeaderLink,
+    batch: CommandBatch,
+) -> Result<Vec<CommandResult>, MetaError> {
+    let leader = {
+        let metrics = raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.current_leader.map(|leader| {
+            let node = metrics
+                .membership_config
+                .membership()
+                .get_node(&leader)
+                .cloned();
+            (leader, node)
+        })
+    };
+    let commit = async {
+        match leader {
+            Some((leader, _)) if leader == node_id => crate::client_write(raft, batch).await,
+            Some((leader, Some(node))) => link.propose(leader, &node, batch).await,
+            _ => Err(MetaError::Unavailable("no leader".to_owned())),
+        }
+    };
+    tokio::time::timeout(Duration::from_millis(PROPOSE_TIMEOUT_MS), commit)
+        .await
+        .map_err(|_| MetaError::Unavailable("proposal timed out".to_owned()))?
+}
+
+async fn run(
+    raft: Raft,
+    node_id: NodeId,
+    link: Arc<dyn LeaderLink>,
+    mut proposals: mpsc::Receiver<Proposal>,
+) {
     // A proposal that did not fit into the previous batch.
     let mut carried: Option<Proposal> = None;
     loop {
@@ -102,7 +146,7 @@ async fn run(raft: Raft, mut proposals: mpsc::Receiver<Proposal>) {
             .into_iter()
             .map(|proposal| (proposal.command, proposal.reply))
             .unzip();
-        let outcome = match crate::client_write(&raft, CommandBatch { commands }).await {
+        let outcome = match commit(&raft, node_id, link.as_ref(), CommandBatch { commands }).await {
             Ok(results) if results.len() == replies.len() => Ok(results),
             Ok(results) => Err(MetaError::Raft(format!(
                 "{} results for {} commands",

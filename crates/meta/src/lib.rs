@@ -9,6 +9,7 @@
 
 mod apply;
 mod batcher;
+mod cluster;
 mod codec;
 mod keys;
 // openraft's storage traits fix the error type (`StorageError`, ~224 bytes);
@@ -33,17 +34,20 @@ use std::time::Duration;
 
 use coffer_types::{BucketName, DataId, ObjectKey, UploadId, VersionId};
 use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
-use openraft::{BasicNode, Config, SnapshotPolicy};
+use openraft::{Config, RaftNetworkFactory, SnapshotPolicy};
 use rocksdb::DB;
 
-use crate::batcher::{Batcher, CommandBatch};
+use crate::batcher::Batcher;
 use crate::log_store::LogStore;
-use crate::network::NoPeerNetwork;
 use crate::raft_types::Raft;
 use crate::state_machine::StateMachine;
 use crate::store::DbView;
 
+pub use batcher::CommandBatch;
+pub use cluster::{LeaderLink, Member, NoLeaderLink, RaftStatus, Start};
 pub use model::*;
+pub use network::NoPeerNetwork;
+pub use raft_types::{NodeId, NodeInfo, TypeConfig};
 
 /// Raft timing for a region. One node elects itself; the values also suit
 /// a small cluster on a LAN.
@@ -51,8 +55,8 @@ const HEARTBEAT_INTERVAL_MS: u64 = 100;
 const ELECTION_TIMEOUT_MS_MIN: u64 = 300;
 const ELECTION_TIMEOUT_MS_MAX: u64 = 600;
 /// A snapshot copies the whole state machine (see `state_machine`), so it
-/// is built rarely.
-const SNAPSHOT_LOGS_SINCE_LAST: u64 = 50_000;
+/// is built rarely by default.
+pub const SNAPSHOT_LOGS_SINCE_LAST_DEFAULT: u64 = 50_000;
 /// How long `open` waits for a leader before returning anyway (readiness
 /// then reports no leader), and `shutdown` for Raft's tasks to let go.
 const STARTUP_LEADER_WAIT_MS_MAX: u64 = 10_000;
@@ -71,6 +75,35 @@ pub enum MetaError {
     NotLeader,
     #[error("shutting down")]
     ShuttingDown,
+    /// No quorum, no reachable leader, or a timeout: retry later (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("node {0} is not a member of this region")]
+    UnknownMember(u64),
+}
+
+/// How to open a node's metadata store.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    pub node_id: NodeId,
+    /// This node's addresses and zone, as stored in the membership.
+    pub node: NodeInfo,
+    /// What a pristine data directory does; ignored once it holds a log.
+    pub start: Start,
+    /// Build a snapshot (and compact the log) after this many entries.
+    pub snapshot_logs_since_last: u64,
+}
+
+impl OpenOptions {
+    /// A standalone node: a region of one.
+    pub fn standalone(node_id: NodeId) -> Self {
+        Self {
+            node_id,
+            node: NodeInfo::default(),
+            start: Start::Initialize,
+            snapshot_logs_since_last: SNAPSHOT_LOGS_SINCE_LAST_DEFAULT,
+        }
+    }
 }
 
 pub type Result<T, E = MetaError> = std::result::Result<T, E>;
@@ -92,6 +125,8 @@ pub struct MetaStore {
     /// Updated by the log store when openraft saves the committed log id.
     committed_index: Arc<AtomicU64>,
     shut_down: AtomicBool,
+    node_id: NodeId,
+    link: Arc<dyn LeaderLink>,
 }
 
 fn raft_error(error: impl std::fmt::Display) -> MetaError {
@@ -110,11 +145,32 @@ async fn client_write(raft: &Raft, batch: CommandBatch) -> Result<Vec<CommandRes
 }
 
 impl MetaStore {
-    /// Open (or create) the store under `dir` and start the Raft node. On a
-    /// new directory a single-voter cluster with `node_id` is initialized.
-    /// Waits (bounded) until a leader is known, so a single node is ready
-    /// when this returns. Must run inside a tokio runtime.
+    /// Open (or create) a standalone store under `dir`: a region of one
+    /// voter that never talks to a peer.
     pub async fn open(dir: &Path, node_id: u64) -> Result<Arc<Self>> {
+        Self::open_with(
+            dir,
+            OpenOptions::standalone(node_id),
+            NoPeerNetwork,
+            Arc::new(NoLeaderLink),
+        )
+        .await
+    }
+
+    /// Open (or create) the store under `dir` and start the Raft node with
+    /// `network` to its peers and `link` to the leader. A pristine directory
+    /// with `Start::Initialize` becomes a one-voter region and waits
+    /// (bounded) for its own election; with `Start::Join` it waits for the
+    /// leader to add it. Must run inside a tokio runtime.
+    pub async fn open_with<N>(
+        dir: &Path,
+        options: OpenOptions,
+        network: N,
+        link: Arc<dyn LeaderLink>,
+    ) -> Result<Arc<Self>>
+    where
+        N: RaftNetworkFactory<TypeConfig>,
+    {
         std::fs::create_dir_all(dir)
             .map_err(|error| store::storage_error("create metadata dir", error))?;
         let db = store::open_db(dir)?;
@@ -128,15 +184,16 @@ impl MetaStore {
             heartbeat_interval: HEARTBEAT_INTERVAL_MS,
             election_timeout_min: ELECTION_TIMEOUT_MS_MIN,
             election_timeout_max: ELECTION_TIMEOUT_MS_MAX,
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_LOGS_SINCE_LAST),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_logs_since_last),
             ..Config::default()
         }
         .validate()
         .map_err(raft_error)?;
+        let node_id = options.node_id;
         let raft = Raft::new(
             node_id,
             Arc::new(config),
-            NoPeerNetwork,
+            network,
             log_store,
             StateMachine::new(db.clone()),
         )
@@ -144,31 +201,47 @@ impl MetaStore {
         .map_err(raft_error)?;
 
         // A reopened node keeps its membership; only a pristine one starts
-        // a single-voter group.
-        if !raft.is_initialized().await.map_err(raft_error)? {
-            let members = BTreeMap::from([(node_id, BasicNode::default())]);
+        // a region (or waits to be added to one).
+        let initialized = raft.is_initialized().await.map_err(raft_error)?;
+        if !initialized && options.start == Start::Initialize {
+            let members = BTreeMap::from([(node_id, options.node.clone())]);
             match raft.initialize(members).await {
                 Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
                 Err(error) => return Err(raft_error(error)),
             }
         }
-        let leader_known = raft
-            .wait(Some(Duration::from_millis(STARTUP_LEADER_WAIT_MS_MAX)))
-            .metrics(
-                |metrics| metrics.current_leader.is_some(),
-                "a leader is known",
-            )
-            .await;
-        if let Err(error) = leader_known {
-            tracing::warn!(%error, "no Raft leader yet; metadata writes will fail until one is elected");
+        if initialized || options.start == Start::Initialize {
+            let leader_known = raft
+                .wait(Some(Duration::from_millis(STARTUP_LEADER_WAIT_MS_MAX)))
+                .metrics(
+                    |metrics| metrics.current_leader.is_some(),
+                    "a leader is known",
+                )
+                .await;
+            if let Err(error) = leader_known {
+                tracing::warn!(%error, "no Raft leader yet; metadata writes will fail until one is elected");
+            }
         }
         Ok(Arc::new(Self {
-            batcher: Batcher::spawn(raft.clone()),
+            batcher: Batcher::spawn(raft.clone(), node_id, link.clone()),
             raft,
             db,
             committed_index,
             shut_down: AtomicBool::new(false),
+            node_id,
+            link,
         }))
+    }
+
+    /// Whether this node belongs to a region yet (a joining node does not
+    /// until the leader has added it).
+    pub async fn is_member(&self) -> Result<bool> {
+        self.raft.is_initialized().await.map_err(raft_error)
+    }
+
+    /// The Raft handle, for the RPC layer that delivers peer messages.
+    pub fn raft(&self) -> &openraft::Raft<TypeConfig> {
+        &self.raft
     }
 
     /// Propose a command, wait until it is committed and applied, and return

@@ -1,7 +1,7 @@
-//! The Raft network of a node without peers. A region is one node until
-//! cluster membership arrives (issue 4); then a gRPC network replaces this
-//! module. Every RPC fails as `Unreachable`, which openraft retries with
-//! backoff, so a stray peer in a membership never wedges the leader.
+//! The Raft network of a standalone node (no RPC listener configured): a
+//! region of one, which never talks to a peer. Every RPC fails as
+//! `Unreachable`, which openraft retries with backoff, so a stray peer in a
+//! membership never wedges the leader. Clusters use coffer-rpc's network.
 
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::RPCOption;
@@ -9,9 +9,9 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::{BasicNode, RaftNetwork, RaftNetworkFactory};
+use openraft::{RaftNetwork, RaftNetworkFactory};
 
-use crate::raft_types::{NodeId, TypeConfig};
+use crate::raft_types::{NodeId, NodeInfo, TypeConfig};
 
 /// Creates `NoPeer` clients.
 #[derive(Clone, Debug, Default)]
@@ -30,7 +30,7 @@ struct NoNetwork {
 }
 
 impl NoPeer {
-    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, BasicNode, E> {
+    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, NodeInfo, E> {
         RPCError::Unreachable(Unreachable::new(&NoNetwork {
             target: self.target,
         }))
@@ -40,7 +40,7 @@ impl NoPeer {
 impl RaftNetworkFactory<TypeConfig> for NoPeerNetwork {
     type Network = NoPeer;
 
-    async fn new_client(&mut self, target: NodeId, _node: &BasicNode) -> Self::Network {
+    async fn new_client(&mut self, target: NodeId, _node: &NodeInfo) -> Self::Network {
         NoPeer { target }
     }
 }
@@ -50,7 +50,7 @@ impl RaftNetwork<TypeConfig> for NoPeer {
         &mut self,
         _rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
         Err(self.unreachable())
     }
 
@@ -60,7 +60,7 @@ impl RaftNetwork<TypeConfig> for NoPeer {
         _option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+        RPCError<NodeId, NodeInfo, RaftError<NodeId, InstallSnapshotError>>,
     > {
         Err(self.unreachable())
     }
@@ -69,7 +69,7 @@ impl RaftNetwork<TypeConfig> for NoPeer {
         &mut self,
         _rpc: VoteRequest<NodeId>,
         _option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
         Err(self.unreachable())
     }
 }

@@ -2,6 +2,8 @@
 
 use std::io::Cursor;
 
+use serde::{Deserialize, Serialize};
+
 use crate::batcher::CommandBatch;
 use crate::model::CommandResult;
 
@@ -13,7 +15,7 @@ openraft::declare_raft_types!(
         D = CommandBatch,
         R = Vec<CommandResult>,
         NodeId = u64,
-        Node = openraft::BasicNode,
+        Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,
         SnapshotData = Cursor<Vec<u8>>,
         AsyncRuntime = openraft::TokioRuntime,
@@ -23,7 +25,21 @@ pub type NodeId = u64;
 pub type LogId = openraft::LogId<NodeId>;
 pub type Vote = openraft::Vote<NodeId>;
 pub type Entry = openraft::Entry<TypeConfig>;
-pub type StoredMembership = openraft::StoredMembership<NodeId, openraft::BasicNode>;
-pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, openraft::BasicNode>;
+pub type StoredMembership = openraft::StoredMembership<NodeId, NodeInfo>;
+pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, NodeInfo>;
 pub type StorageError = openraft::StorageError<NodeId>;
 pub type Raft = openraft::Raft<TypeConfig>;
+
+/// What a region member tells the others about itself; stored in the Raft
+/// membership, so every node knows every member's addresses and zone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// gRPC address (Raft, blocks, forwarding), as the other nodes reach it.
+    pub rpc_addr: String,
+    /// S3 endpoint, for operators and `coffer admin node list`.
+    pub s3_addr: String,
+    /// Admin endpoint (health, metrics, admin API).
+    pub admin_addr: String,
+    /// Failure domain; block replicas prefer distinct zones.
+    pub zone: String,
+}

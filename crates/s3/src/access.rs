@@ -33,7 +33,7 @@ impl OwnerOnlyAccess {
         let Ok(name) = BucketName::parse(bucket) else {
             return Ok(());
         };
-        match self.engine.head_bucket(&name) {
+        match self.engine.bucket_record(&name) {
             Ok(record) if &record.owner == account => Ok(()),
             Ok(_) => Err(error::code(ErrorCode::AccessDenied)),
             Err(failure) if failure.code == ErrorCode::NoSuchBucket => Ok(()),

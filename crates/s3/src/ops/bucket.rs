@@ -8,7 +8,7 @@ use super::{existing_bucket, principal, Gateway, Result};
 use crate::convert;
 
 impl Gateway {
-    pub(super) fn list_buckets_impl(
+    pub(super) async fn list_buckets_impl(
         &self,
         req: S3Request<ListBucketsInput>,
     ) -> Result<ListBucketsOutput> {
@@ -16,7 +16,7 @@ impl Gateway {
         let prefix = req.input.prefix.clone();
         let buckets = self
             .engine
-            .list_buckets(&account.id)?
+            .list_buckets(&account.id).await?
             .into_iter()
             .filter(|b| {
                 prefix
@@ -58,12 +58,12 @@ impl Gateway {
         })
     }
 
-    pub(super) fn head_bucket_impl(
+    pub(super) async fn head_bucket_impl(
         &self,
         req: S3Request<HeadBucketInput>,
     ) -> Result<HeadBucketOutput> {
         let bucket = existing_bucket(&req.input.bucket)?;
-        let record = self.engine.head_bucket(&bucket)?;
+        let record = self.engine.head_bucket(&bucket).await?;
         Ok(HeadBucketOutput {
             bucket_region: Some(record.region),
             ..HeadBucketOutput::default()
@@ -79,12 +79,12 @@ impl Gateway {
         Ok(DeleteBucketOutput {})
     }
 
-    pub(super) fn get_bucket_location_impl(
+    pub(super) async fn get_bucket_location_impl(
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> Result<GetBucketLocationOutput> {
         let bucket = existing_bucket(&req.input.bucket)?;
-        let record = self.engine.head_bucket(&bucket)?;
+        let record = self.engine.head_bucket(&bucket).await?;
         // Buckets are created in this region; an empty record predates
         // the field and means the same.
         let region = if record.region.is_empty() {

@@ -167,7 +167,7 @@ impl Gateway {
         Ok(contents)
     }
 
-    pub(super) fn list_objects_impl(
+    pub(super) async fn list_objects_impl(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> Result<ListObjectsOutput> {
@@ -192,7 +192,7 @@ impl Gateway {
             delimiter: delimiter.clone(),
             after: marker.clone(),
             max_keys,
-        })?;
+        }).await?;
         let contents = self.contents(&page.objects, &encoder, true)?;
         // AWS sends NextMarker only when a delimiter was given; without one
         // the client uses the last key as the next marker.
@@ -214,7 +214,7 @@ impl Gateway {
         })
     }
 
-    pub(super) fn list_objects_v2_impl(
+    pub(super) async fn list_objects_v2_impl(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> Result<ListObjectsV2Output> {
@@ -244,7 +244,7 @@ impl Gateway {
             delimiter: delimiter.clone(),
             after,
             max_keys,
-        })?;
+        }).await?;
         let fetch_owner = input.fetch_owner.unwrap_or(false);
         let contents = self.contents(&page.objects, &encoder, fetch_owner)?;
         let key_count = (page.objects.len() + page.common_prefixes.len()) as i32;
@@ -273,7 +273,7 @@ impl Gateway {
         })
     }
 
-    pub(super) fn list_object_versions_impl(
+    pub(super) async fn list_object_versions_impl(
         &self,
         req: S3Request<ListObjectVersionsInput>,
     ) -> Result<ListObjectVersionsOutput> {
@@ -306,7 +306,7 @@ impl Gateway {
             key_marker: key_marker.clone(),
             version_id_marker: version_id_marker.clone().map(VersionId),
             max_keys,
-        })?;
+        }).await?;
         let mut owners = Owners::new(self);
         let mut versions = Vec::with_capacity(page.versions.len());
         let mut previous_key: Option<&str> = None;

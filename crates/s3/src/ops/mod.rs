@@ -109,7 +109,7 @@ impl s3s::S3 for Gateway {
         &self,
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
-        done(self.list_buckets_impl(req))
+        done(self.list_buckets_impl(req).await)
     }
 
     async fn create_bucket(
@@ -123,7 +123,7 @@ impl s3s::S3 for Gateway {
         &self,
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
-        done(self.head_bucket_impl(req))
+        done(self.head_bucket_impl(req).await)
     }
 
     async fn delete_bucket(
@@ -137,7 +137,7 @@ impl s3s::S3 for Gateway {
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        done(self.get_bucket_location_impl(req))
+        done(self.get_bucket_location_impl(req).await)
     }
 
     async fn put_object(
@@ -186,21 +186,21 @@ impl s3s::S3 for Gateway {
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
-        done(self.list_objects_impl(req))
+        done(self.list_objects_impl(req).await)
     }
 
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        done(self.list_objects_v2_impl(req))
+        done(self.list_objects_v2_impl(req).await)
     }
 
     async fn list_object_versions(
         &self,
         req: S3Request<ListObjectVersionsInput>,
     ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-        done(self.list_object_versions_impl(req))
+        done(self.list_object_versions_impl(req).await)
     }
 
     async fn create_multipart_upload(
@@ -242,21 +242,21 @@ impl s3s::S3 for Gateway {
         &self,
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
-        done(self.list_parts_impl(req))
+        done(self.list_parts_impl(req).await)
     }
 
     async fn list_multipart_uploads(
         &self,
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-        done(self.list_multipart_uploads_impl(req))
+        done(self.list_multipart_uploads_impl(req).await)
     }
 
     async fn get_object_tagging(
         &self,
         req: S3Request<GetObjectTaggingInput>,
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
-        done(self.get_object_tagging_impl(req))
+        done(self.get_object_tagging_impl(req).await)
     }
 
     async fn put_object_tagging(

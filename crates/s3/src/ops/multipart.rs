@@ -220,7 +220,7 @@ impl Gateway {
         Ok(AbortMultipartUploadOutput::default())
     }
 
-    pub(super) fn list_parts_impl(
+    pub(super) async fn list_parts_impl(
         &self,
         req: S3Request<ListPartsInput>,
     ) -> Result<ListPartsOutput> {
@@ -242,7 +242,7 @@ impl Gateway {
             upload_id: upload_id(&input.upload_id)?,
             part_number_marker,
             max_parts,
-        })?;
+        }).await?;
         let mut owners = Owners::new(self);
         let owner = owners.owner(&page.upload.owner)?;
         let parts = page
@@ -283,7 +283,7 @@ impl Gateway {
         })
     }
 
-    pub(super) fn list_multipart_uploads_impl(
+    pub(super) async fn list_multipart_uploads_impl(
         &self,
         req: S3Request<ListMultipartUploadsInput>,
     ) -> Result<ListMultipartUploadsOutput> {
@@ -319,7 +319,7 @@ impl Gateway {
             key_marker: key_marker.clone(),
             upload_id_marker: upload_id_marker.clone(),
             max_uploads,
-        })?;
+        }).await?;
         let mut owners = Owners::new(self);
         let mut uploads = Vec::with_capacity(page.uploads.len());
         for upload in &page.uploads {

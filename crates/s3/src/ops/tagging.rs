@@ -7,7 +7,7 @@ use s3s::S3Request;
 use super::{existing_bucket, object_key, version_id_dto, Gateway, Result};
 
 impl Gateway {
-    pub(super) fn get_object_tagging_impl(
+    pub(super) async fn get_object_tagging_impl(
         &self,
         req: S3Request<GetObjectTaggingInput>,
     ) -> Result<GetObjectTaggingOutput> {
@@ -18,7 +18,7 @@ impl Gateway {
             &bucket,
             &key,
             input.version_id.clone().map(VersionId),
-        )?;
+        ).await?;
         Ok(GetObjectTaggingOutput {
             tag_set: tags
                 .into_iter()

@@ -1,0 +1,243 @@
+//! Blocks across a region (DESIGN.md §5): each block goes to the nodes that
+//! `placement` picks, in parallel, and counts as written once a write
+//! quorum of them has fsynced it; a replica that is slow or down is left to
+//! repair. Reads try the replicas in placement order — this node first when
+//! it holds one — and then every other member, which finds blocks placed
+//! under an older membership that rebalancing has not moved yet.
+//!
+//! The transport to other nodes and the membership come from outside
+//! (coffer-rpc and the metadata store, wired by the binary).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use coffer_types::DataId;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Semaphore;
+
+use crate::placement::{self, PlacementNode};
+use crate::{BlobError, BlockStore};
+
+/// Replica writes that may go on after their block reached its quorum;
+/// past this, a straggler is dropped and repair fills its replica later.
+/// Bounds the memory held for slow or stopped nodes (4 MiB each).
+const STRAGGLER_WRITES_MAX: usize = 64;
+/// A straggler gives up after this long.
+const STRAGGLER_TIMEOUT_MS: u64 = 30_000;
+
+/// Block operations on another node.
+#[async_trait::async_trait]
+pub trait BlockTransport: Send + Sync + 'static {
+    /// Store a block durably on `node` (answers after its fsync).
+    async fn put(&self, node: u64, data_id: DataId, index: u64, bytes: Bytes) -> Result<(), BlobError>;
+    async fn get(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<u8>, BlobError>;
+    async fn delete(&self, node: u64, data_id: DataId, block_count: u64) -> Result<(), BlobError>;
+    /// The block's size on `node`, or `None` when it has no such block.
+    async fn stat(&self, node: u64, data_id: DataId, index: u64) -> Result<Option<u64>, BlobError>;
+}
+
+/// The region's current members, for placement.
+pub trait Membership: Send + Sync + 'static {
+    fn nodes(&self) -> Vec<PlacementNode>;
+}
+
+/// What makes a `BlockStore` part of a region.
+pub struct ClusterConfig {
+    pub local_node_id: u64,
+    /// Wanted replicas per block; the effective count is at most the
+    /// number of nodes.
+    pub replication_factor: usize,
+    pub transport: Arc<dyn BlockTransport>,
+    pub membership: Arc<dyn Membership>,
+}
+
+pub(crate) struct Cluster {
+    config: ClusterConfig,
+    stragglers: Arc<Semaphore>,
+}
+
+impl Cluster {
+    pub(crate) fn new(config: ClusterConfig) -> Self {
+        Self {
+            config,
+            stragglers: Arc::new(Semaphore::new(STRAGGLER_WRITES_MAX)),
+        }
+    }
+
+    pub(crate) fn local_node_id(&self) -> u64 {
+        self.config.local_node_id
+    }
+
+    /// The nodes that should hold block `index` of `data_id`, best first.
+    pub(crate) fn replicas(&self, data_id: &DataId, index: u64) -> Vec<u64> {
+        let nodes = self.config.membership.nodes();
+        let count = self.config.replication_factor.max(1).min(nodes.len());
+        placement::replicas(data_id, index, &nodes, count)
+    }
+
+    pub(crate) fn member_ids(&self) -> Vec<u64> {
+        self.config.membership.nodes().into_iter().map(|node| node.node_id).collect()
+    }
+
+    pub(crate) fn transport(&self) -> &Arc<dyn BlockTransport> {
+        &self.config.transport
+    }
+}
+
+impl BlockStore {
+    /// Write a block to its replicas; Ok once a write quorum has it durable.
+    pub(crate) async fn write_replicated(
+        &self,
+        cluster: &Cluster,
+        data_id: DataId,
+        index: u64,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
+        let replicas = cluster.replicas(&data_id, index);
+        if replicas.is_empty() {
+            return self.write_local(data_id, index, bytes).await;
+        }
+        let quorum = placement::write_quorum(replicas.len());
+        let mut writes: FuturesUnordered<_> = replicas
+            .iter()
+            .map(|&node| {
+                let bytes = bytes.clone();
+                let transport = cluster.transport().clone();
+                let local = node == cluster.local_node_id();
+                let store = self.local_handle();
+                async move {
+                    let result = if local {
+                        store.write_local(data_id, index, bytes).await
+                    } else {
+                        transport.put(node, data_id, index, bytes).await
+                    };
+                    (node, result)
+                }
+            })
+            .collect();
+        let mut succeeded = 0;
+        let mut last_error = None;
+        while let Some((node, result)) = writes.next().await {
+            match result {
+                Ok(()) => succeeded += 1,
+                Err(error) => {
+                    tracing::warn!(node, %data_id, index, %error, "replica write failed; repair will fill it");
+                    last_error = Some(error);
+                }
+            }
+            if succeeded >= quorum {
+                break;
+            }
+        }
+        if succeeded < quorum {
+            return Err(BlobError::Quorum {
+                succeeded,
+                needed: quorum,
+                last_error: last_error.map(|error| error.to_string()).unwrap_or_default(),
+            });
+        }
+        if !writes.is_empty() {
+            // Let the remaining replicas finish in the background, bounded
+            // in number and time; dropping them is safe (repair).
+            match cluster.stragglers.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(async move {
+                        let drain = async {
+                            while let Some((node, result)) = writes.next().await {
+                                if let Err(error) = result {
+                                    tracing::warn!(node, %data_id, index, %error, "replica write failed after quorum; repair will fill it");
+                                }
+                            }
+                        };
+                        let _ = tokio::time::timeout(Duration::from_millis(STRAGGLER_TIMEOUT_MS), drain).await;
+                        drop(permit);
+                    });
+                }
+                Err(_) => {
+                    tracing::warn!(%data_id, index, "too many replica writes in flight; leaving this one to repair");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Read a range of a block from the first replica that has it.
+    pub(crate) async fn read_replicated(
+        &self,
+        cluster: &Cluster,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<u8>, BlobError> {
+        let mut order = cluster.replicas(&data_id, index);
+        // Local first when this node holds a replica (no network hop).
+        if let Some(position) = order.iter().position(|&id| id == cluster.local_node_id()) {
+            order[..=position].rotate_right(1);
+        }
+        for member in cluster.member_ids() {
+            if !order.contains(&member) {
+                order.push(member);
+            }
+        }
+        let mut last_error = BlobError::NotFound { data_id, index };
+        for node in order {
+            let result = if node == cluster.local_node_id() {
+                self.read_local(data_id, index, offset, length).await
+            } else {
+                cluster.transport().get(node, data_id, index, offset, length).await
+            };
+            match result {
+                Ok(bytes) => return Ok(bytes),
+                Err(error) => {
+                    if !matches!(error, BlobError::NotFound { .. }) {
+                        tracing::warn!(node, %data_id, index, %error, "replica read failed; trying the next");
+                    }
+                    // An IO failure says more than "not found" elsewhere.
+                    if matches!(last_error, BlobError::NotFound { .. }) {
+                        last_error = error;
+                    }
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Delete a data id's blocks on every member. A member that cannot be
+    /// reached keeps its copy until its sweep finds it unreferenced.
+    pub(crate) async fn delete_replicated(
+        &self,
+        cluster: &Cluster,
+        data_id: DataId,
+        block_count: u64,
+    ) -> Result<(), BlobError> {
+        let deletes: FuturesUnordered<_> = cluster
+            .member_ids()
+            .into_iter()
+            .filter(|&node| node != cluster.local_node_id())
+            .map(|node| {
+                let transport = cluster.transport().clone();
+                async move { (node, transport.delete(node, data_id, block_count).await) }
+            })
+            .collect();
+        let remote = async {
+            deletes
+                .for_each(|(node, result)| async move {
+                    if let Err(error) = result {
+                        tracing::warn!(node, %data_id, %error, "remote delete failed; the node's sweep will remove the blocks");
+                    }
+                })
+                .await
+        };
+        let (local, ()) = tokio::join!(self.delete_local(data_id, block_count), remote);
+        local
+    }
+}

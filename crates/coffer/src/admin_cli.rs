@@ -1,0 +1,228 @@
+//! `coffer admin …`: the operator's client of the admin API. Requests are
+//! signed with the root credentials from `COFFER_ROOT_ACCESS_KEY` /
+//! `COFFER_ROOT_SECRET_KEY` (the development defaults when unset), as
+//! `coffer_admin::auth` describes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use coffer_admin::{auth, NodeView};
+
+use crate::credentials::root_credentials;
+
+/// Default admin endpoint, as `coffer server` listens by default.
+const ENDPOINT_DEFAULT: &str = "http://127.0.0.1:9001";
+/// Listing a region asks every node for its status: allow for that.
+const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// An admin reply larger than this is not one.
+const RESPONSE_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The admin endpoint of any node [env: COFFER_ADMIN_ENDPOINT]
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// PEM CA certificate to trust for an HTTPS endpoint
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Region membership.
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Every member: id, Raft role, zone, health, addresses, disk use.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the join token for new nodes (one line; keep it secret).
+    Token,
+    /// Remove a member from the region (joint consensus).
+    Remove {
+        /// The node id to remove.
+        node_id: u64,
+    },
+}
+
+struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    access_key_id: String,
+    secret: zeroize::Zeroizing<String>,
+}
+
+impl Client {
+    fn new(args: &AdminArgs) -> anyhow::Result<Self> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let endpoint = args
+            .endpoint
+            .clone()
+            .or_else(|| std::env::var("COFFER_ADMIN_ENDPOINT").ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| ENDPOINT_DEFAULT.to_owned());
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
+        if let Some(path) = &args.ca_file {
+            let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let certificate = reqwest::Certificate::from_pem(&pem)
+                .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let root = root_credentials(&|name| std::env::var(name).ok())?;
+        Ok(Self {
+            http: builder.build().context("cannot set up the HTTP client")?,
+            endpoint,
+            access_key_id: root.access_key_id,
+            secret: root.secret_access_key,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str) -> anyhow::Result<Vec<u8>> {
+        let date = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let signature = auth::sign(&self.secret, method.as_str(), path, date, b"");
+        let url = format!("{}{path}", self.endpoint);
+        let mut response = self
+            .http
+            .request(method, &url)
+            .header(auth::DATE_HEADER, date.to_string())
+            .header("authorization", auth::authorization(&self.access_key_id, &signature))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.context("reading the reply")? {
+            if body.len() + chunk.len() > RESPONSE_BYTES_MAX {
+                bail!("the reply from {url} is too large");
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|value| value.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            bail!("{status}: {message}");
+        }
+        Ok(body)
+    }
+}
+
+pub fn run(args: &AdminArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
+    let client = Client::new(args)?;
+    match &args.command {
+        AdminCommand::Node(NodeCommand::List { json }) => {
+            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes").await?;
+            let nodes: Vec<NodeView> = serde_json::from_slice(&body).context("unexpected reply")?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&nodes)?);
+            } else {
+                print!("{}", node_table(&nodes));
+            }
+        }
+        AdminCommand::Node(NodeCommand::Token) => {
+            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes/token").await?;
+            let value: serde_json::Value = serde_json::from_slice(&body).context("unexpected reply")?;
+            let token = value
+                .get("token")
+                .and_then(|token| token.as_str())
+                .ok_or_else(|| anyhow!("unexpected reply"))?;
+            println!("{token}");
+        }
+        AdminCommand::Node(NodeCommand::Remove { node_id }) => {
+            client
+                .call(reqwest::Method::DELETE, &format!("/admin/v1/nodes/{node_id}"))
+                .await?;
+            println!("node {node_id} removed");
+        }
+    }
+    Ok(())
+}
+
+fn human_bytes(bytes: Option<u64>) -> String {
+    let Some(bytes) = bytes else {
+        return "-".to_owned();
+    };
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn node_table(nodes: &[NodeView]) -> String {
+    let mut out = format!(
+        "{:<6} {:<9} {:<10} {:<8} {:<22} {:<22} {:>10}\n",
+        "NODE", "ROLE", "ZONE", "HEALTHY", "RPC", "S3", "DATA"
+    );
+    for node in nodes {
+        out.push_str(&format!(
+            "{:<6} {:<9} {:<10} {:<8} {:<22} {:<22} {:>10}\n",
+            node.node_id,
+            node.role,
+            node.zone,
+            if node.healthy { "yes" } else { "no" },
+            node.rpc_addr,
+            node.s3_addr,
+            human_bytes(node.block_bytes),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_sizes_and_rows() {
+        assert_eq!(human_bytes(None), "-");
+        assert_eq!(human_bytes(Some(512)), "512 B");
+        assert_eq!(human_bytes(Some(3 * 1024 * 1024)), "3.0 MiB");
+        let table = node_table(&[NodeView {
+            node_id: 2,
+            role: "leader".to_owned(),
+            zone: "b".to_owned(),
+            healthy: false,
+            rpc_addr: "127.0.0.1:9100".to_owned(),
+            s3_addr: "127.0.0.1:9000".to_owned(),
+            admin_addr: "127.0.0.1:9001".to_owned(),
+            block_files: None,
+            block_bytes: None,
+            applied_index: None,
+        }]);
+        let row = table.lines().nth(1).expect("a row");
+        for field in ["2", "leader", "b", "no", "127.0.0.1:9100"] {
+            assert!(row.contains(field), "{row}");
+        }
+    }
+}
