@@ -31,6 +31,9 @@ pub struct ClientOptions {
     /// With a TLS server: do not trust its certificate, only the platform's
     /// roots (which cannot vouch for a self-signed test certificate).
     pub distrust_server_certificate: bool,
+    /// Give up on an operation (all attempts) after this long; fault tests
+    /// talk to paused nodes, which never answer.
+    pub operation_timeout: Option<Duration>,
 }
 
 /// A clock that runs `skew_seconds` away from the system clock.
@@ -109,6 +112,14 @@ impl Server {
                 .force_path_style(false),
             None => builder.endpoint_url(self.endpoint()).force_path_style(true),
         };
+        if let Some(timeout) = options.operation_timeout {
+            builder = builder.timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .operation_timeout(timeout)
+                    .connect_timeout(Duration::from_secs(3))
+                    .build(),
+            );
+        }
         if options.clock_skew_seconds != 0 {
             builder = builder.time_source(SkewedClock {
                 skew_seconds: options.clock_skew_seconds,

@@ -7,7 +7,9 @@
 //! user sees and nothing else.
 
 pub mod client;
+pub mod cluster;
 pub mod data;
+pub mod history;
 pub mod ops;
 pub mod server;
 pub mod sign;
@@ -16,5 +18,5 @@ pub use client::{assert_s3_error, error_code, error_status, CaptureRequestHeader
 pub use data::{
     md5_hex, multipart_etag, random_bytes, sha256_hex, unique_bucket, PseudoRandomStream,
 };
-pub use server::{Server, ServerOptions, TlsIdentity};
+pub use server::{ClusterNode, Server, ServerOptions, TlsIdentity};
 pub use sign::xml_element;

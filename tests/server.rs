@@ -36,6 +36,24 @@ pub struct ServerOptions {
     /// TOML file (`--config FILE`, see `Server::config_file_path`) instead
     /// of as flags, so the file is the only place they can come from.
     pub settings_in_config_file: bool,
+    /// Make this server one node of a region (`--rpc-listen`, `--node-id`,
+    /// `--zone`, `--init` or `--join`).
+    pub cluster: Option<ClusterNode>,
+    /// Root credentials to use instead of fresh random ones (every node of
+    /// a region shares them).
+    pub credentials: Option<(String, String)>,
+    /// More `coffer server` flags.
+    pub extra_args: Vec<String>,
+}
+
+/// A node's place in a region.
+#[derive(Clone, Debug)]
+pub struct ClusterNode {
+    pub node_id: u64,
+    pub zone: String,
+    /// `None`: `--init` (the first node). Else the RPC address of a member
+    /// and the join token.
+    pub join: Option<(String, String)>,
 }
 
 /// A PEM certificate chain and private key for the server.
@@ -64,6 +82,7 @@ pub struct Server {
     work_dir: tempfile::TempDir,
     s3_port: u16,
     admin_port: u16,
+    rpc_port: u16,
     access_key_id: String,
     secret_access_key: String,
     options: ServerOptions,
@@ -93,13 +112,20 @@ impl Server {
             })?),
             None => None,
         };
+        let (access_key_id, secret_access_key) = options.credentials.clone().unwrap_or_else(|| {
+            (
+                format!("E2E{}", random_token(17).to_uppercase()),
+                random_token(40),
+            )
+        });
         let mut server = Self {
             child: None,
             work_dir,
             s3_port: 0,
             admin_port: 0,
-            access_key_id: format!("E2E{}", random_token(17).to_uppercase()),
-            secret_access_key: random_token(40),
+            rpc_port: 0,
+            access_key_id,
+            secret_access_key,
             options,
             tls_cert_pem,
             generation: 0,
@@ -108,6 +134,7 @@ impl Server {
         for _ in 0..START_ATTEMPTS_MAX {
             server.s3_port = free_port()?;
             server.admin_port = free_port()?;
+            server.rpc_port = free_port()?;
             match server.spawn_and_wait().await {
                 Ok(()) => return Ok(server),
                 Err(error) => {
@@ -158,6 +185,67 @@ impl Server {
 
     pub fn admin_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.admin_port))
+    }
+
+    /// `127.0.0.1:PORT` of the node-to-node RPC endpoint (cluster nodes).
+    pub fn rpc_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.rpc_port)
+    }
+
+    /// Change how the node joins on its next start (after a wipe, say).
+    pub fn set_cluster_node(&mut self, node: ClusterNode) {
+        self.options.cluster = Some(node);
+    }
+
+    /// Freeze the process (SIGSTOP): alive but silent, like a long GC
+    /// pause or a hung host.
+    pub fn pause(&self) -> Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Let a paused process run again (SIGCONT).
+    pub fn resume(&self) -> Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> Result<()> {
+        let pid = self.pid().context("server is not running")?;
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .context("run kill")?;
+        if !status.success() {
+            bail!("kill {signal} {pid} failed: {status}");
+        }
+        Ok(())
+    }
+
+    /// Kill the process and delete its whole data directory.
+    pub fn kill_and_wipe(&mut self) -> Result<()> {
+        self.kill_child();
+        std::fs::remove_dir_all(self.data_dir()).context("wipe the data dir")?;
+        std::fs::create_dir_all(self.data_dir())?;
+        Ok(())
+    }
+
+    /// Start again (after `kill9` or `kill_and_wipe`) without waiting for
+    /// readiness; `wait_until_ready` waits.
+    pub fn spawn_only(&mut self) -> Result<()> {
+        self.kill_child();
+        self.spawn()
+    }
+
+    /// Wait for `/health/ready` (bounded).
+    pub async fn wait_until_ready(&mut self) -> Result<()> {
+        let result = self.wait_ready().await;
+        result.with_context(|| self.output())
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }
 
     /// The server certificate (PEM) when TLS is on.
@@ -300,6 +388,11 @@ impl Server {
     }
 
     async fn spawn_and_wait(&mut self) -> Result<()> {
+        self.spawn()?;
+        self.wait_ready().await
+    }
+
+    fn spawn(&mut self) -> Result<()> {
         self.generation += 1;
         let binary = coffer_binary()?;
         let stdout = File::create(self.log_path("stdout"))?;
@@ -353,11 +446,32 @@ impl Server {
         if let Some(size) = self.options.block_size_bytes {
             command.arg("--block-size-bytes").arg(size.to_string());
         }
+        if let Some(node) = &self.options.cluster {
+            command
+                .arg("--node-id")
+                .arg(node.node_id.to_string())
+                .arg("--zone")
+                .arg(&node.zone)
+                .arg("--rpc-listen")
+                .arg(self.rpc_addr());
+            match &node.join {
+                None => {
+                    command.arg("--init");
+                }
+                Some((address, token)) => {
+                    command.arg("--join").arg(address);
+                    // The token is a secret: pass it in the environment,
+                    // where `ps` does not show it.
+                    command.env("COFFER_JOIN_TOKEN", token);
+                }
+            }
+        }
+        command.args(&self.options.extra_args);
         let child = command
             .spawn()
             .with_context(|| format!("spawn {}", binary.display()))?;
         self.child = Some(child);
-        self.wait_ready().await
+        Ok(())
     }
 
     async fn wait_ready(&mut self) -> Result<()> {

@@ -7,6 +7,7 @@ mod bench;
 mod big;
 mod buckets;
 mod checksums;
+mod cluster;
 mod durability;
 mod expect_continue;
 mod limits;

@@ -58,7 +58,13 @@ impl IntoResponse for AdminError {
         struct ErrorBody<'a> {
             error: &'a str,
         }
-        (self.status, Json(ErrorBody { error: &self.message })).into_response()
+        (
+            self.status,
+            Json(ErrorBody {
+                error: &self.message,
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -82,19 +88,37 @@ fn forbidden(message: &str) -> Response {
     AdminError::new(StatusCode::FORBIDDEN, message).into_response()
 }
 
-pub(crate) async fn require_root(State(state): State<Arc<AdminState>>, request: Request, next: Next) -> Response {
+pub(crate) async fn require_root(
+    State(state): State<Arc<AdminState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(credentials) = state.credentials.as_ref() else {
         return forbidden("the admin API is not enabled on this node");
     };
     let (parts, body) = request.into_parts();
-    let body = match http_body_util::Limited::new(body, BODY_BYTES_MAX).collect().await {
+    let body = match http_body_util::Limited::new(body, BODY_BYTES_MAX)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+            return AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+                .into_response()
         }
     };
-    if let Err(message) = check_signature(credentials.as_ref(), &parts.method, &parts.uri, &parts.headers, &body) {
-        tracing::info!(path = parts.uri.path(), reason = message, "admin request refused");
+    if let Err(message) = check_signature(
+        credentials.as_ref(),
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+    ) {
+        tracing::info!(
+            path = parts.uri.path(),
+            reason = message,
+            "admin request refused"
+        );
         return forbidden(message);
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
@@ -141,7 +165,9 @@ fn cluster(state: &AdminState) -> Result<&Arc<dyn ClusterAdmin>, AdminError> {
     })
 }
 
-pub(crate) async fn list_nodes(State(state): State<Arc<AdminState>>) -> Result<Json<Vec<NodeView>>, AdminError> {
+pub(crate) async fn list_nodes(
+    State(state): State<Arc<AdminState>>,
+) -> Result<Json<Vec<NodeView>>, AdminError> {
     Ok(Json(cluster(&state)?.nodes().await?))
 }
 
@@ -150,7 +176,9 @@ pub(crate) struct TokenBody {
     token: String,
 }
 
-pub(crate) async fn join_token(State(state): State<Arc<AdminState>>) -> Result<Json<TokenBody>, AdminError> {
+pub(crate) async fn join_token(
+    State(state): State<Arc<AdminState>>,
+) -> Result<Json<TokenBody>, AdminError> {
     Ok(Json(TokenBody {
         token: cluster(&state)?.join_token()?,
     }))

@@ -15,10 +15,18 @@ pub const DATE_HEADER: &str = "x-coffer-date";
 pub const CLOCK_SKEW_SECONDS_MAX: i64 = 300;
 
 /// The hex signature of one request.
-pub fn sign(secret: &str, method: &str, path_and_query: &str, unix_seconds: i64, body: &[u8]) -> String {
+pub fn sign(
+    secret: &str,
+    method: &str,
+    path_and_query: &str,
+    unix_seconds: i64,
+    body: &[u8],
+) -> String {
     let body_hash = hex::encode(Sha256::digest(body));
-    let text = format!("{AUTHORIZATION_SCHEME}\n{method}\n{path_and_query}\n{unix_seconds}\n{body_hash}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let text =
+        format!("{AUTHORIZATION_SCHEME}\n{method}\n{path_and_query}\n{unix_seconds}\n{body_hash}");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(text.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
@@ -65,10 +73,23 @@ mod tests {
     fn parses_the_header() {
         let signature = "a".repeat(64);
         let header = authorization("AKID", &signature);
-        assert_eq!(parse_authorization(&header), Some(("AKID", signature.as_str())));
+        assert_eq!(
+            parse_authorization(&header),
+            Some(("AKID", signature.as_str()))
+        );
         assert_eq!(parse_authorization("AWS4-HMAC-SHA256 Credential=x"), None);
-        assert_eq!(parse_authorization(&format!("{AUTHORIZATION_SCHEME} Credential=, Signature={signature}")), None);
-        assert_eq!(parse_authorization(&format!("{AUTHORIZATION_SCHEME} Credential=A, Signature=abc")), None);
+        assert_eq!(
+            parse_authorization(&format!(
+                "{AUTHORIZATION_SCHEME} Credential=, Signature={signature}"
+            )),
+            None
+        );
+        assert_eq!(
+            parse_authorization(&format!(
+                "{AUTHORIZATION_SCHEME} Credential=A, Signature=abc"
+            )),
+            None
+        );
         assert!(signatures_match(&signature, &signature));
         assert!(!signatures_match(&signature, &"b".repeat(64)));
     }

@@ -83,7 +83,11 @@ async fn get(router: &axum::Router, path: &str) -> (StatusCode, String) {
 #[tokio::test]
 async fn live_answers_ok() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = router_with(fake_node(false, dir.path().join("tmp")), metrics_handle(), crate::AdminApi::default());
+    let router = router_with(
+        fake_node(false, dir.path().join("tmp")),
+        metrics_handle(),
+        crate::AdminApi::default(),
+    );
     assert_eq!(
         get(&router, "/health/live").await,
         (StatusCode::OK, "ok".to_owned())
@@ -116,7 +120,11 @@ async fn ready_needs_a_writable_data_dir() {
     // permissions of the user running the tests (root included).
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"x").expect("write blocker");
-    let router = router_with(fake_node(true, blocker.join("tmp")), metrics_handle(), crate::AdminApi::default());
+    let router = router_with(
+        fake_node(true, blocker.join("tmp")),
+        metrics_handle(),
+        crate::AdminApi::default(),
+    );
     let (status, body) = get(&router, "/health/ready").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("not writable"), "{body}");
@@ -148,7 +156,11 @@ async fn probe_result_is_cached_within_the_interval() {
 #[tokio::test]
 async fn metrics_render_engine_gauges() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let router = router_with(fake_node(true, dir.path().join("tmp")), metrics_handle(), crate::AdminApi::default());
+    let router = router_with(
+        fake_node(true, dir.path().join("tmp")),
+        metrics_handle(),
+        crate::AdminApi::default(),
+    );
     metrics::counter!("coffer_test_requests_total").increment(3);
     let (status, body) = get(&router, "/metrics").await;
     assert_eq!(status, StatusCode::OK);

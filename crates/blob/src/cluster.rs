@@ -30,7 +30,13 @@ const STRAGGLER_TIMEOUT_MS: u64 = 30_000;
 #[async_trait::async_trait]
 pub trait BlockTransport: Send + Sync + 'static {
     /// Store a block durably on `node` (answers after its fsync).
-    async fn put(&self, node: u64, data_id: DataId, index: u64, bytes: Bytes) -> Result<(), BlobError>;
+    async fn put(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        bytes: Bytes,
+    ) -> Result<(), BlobError>;
     async fn get(
         &self,
         node: u64,
@@ -84,7 +90,12 @@ impl Cluster {
     }
 
     pub(crate) fn member_ids(&self) -> Vec<u64> {
-        self.config.membership.nodes().into_iter().map(|node| node.node_id).collect()
+        self.config
+            .membership
+            .nodes()
+            .into_iter()
+            .map(|node| node.node_id)
+            .collect()
     }
 
     pub(crate) fn transport(&self) -> &Arc<dyn BlockTransport> {
@@ -141,7 +152,9 @@ impl BlockStore {
             return Err(BlobError::Quorum {
                 succeeded,
                 needed: quorum,
-                last_error: last_error.map(|error| error.to_string()).unwrap_or_default(),
+                last_error: last_error
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
             });
         }
         if !writes.is_empty() {
@@ -157,7 +170,11 @@ impl BlockStore {
                                 }
                             }
                         };
-                        let _ = tokio::time::timeout(Duration::from_millis(STRAGGLER_TIMEOUT_MS), drain).await;
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(STRAGGLER_TIMEOUT_MS),
+                            drain,
+                        )
+                        .await;
                         drop(permit);
                     });
                 }
@@ -193,7 +210,10 @@ impl BlockStore {
             let result = if node == cluster.local_node_id() {
                 self.read_local(data_id, index, offset, length).await
             } else {
-                cluster.transport().get(node, data_id, index, offset, length).await
+                cluster
+                    .transport()
+                    .get(node, data_id, index, offset, length)
+                    .await
             };
             match result {
                 Ok(bytes) => return Ok(bytes),

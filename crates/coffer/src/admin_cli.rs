@@ -70,12 +70,18 @@ impl Client {
         let endpoint = args
             .endpoint
             .clone()
-            .or_else(|| std::env::var("COFFER_ADMIN_ENDPOINT").ok().filter(|v| !v.is_empty()))
+            .or_else(|| {
+                std::env::var("COFFER_ADMIN_ENDPOINT")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
             .unwrap_or_else(|| ENDPOINT_DEFAULT.to_owned());
         let endpoint = endpoint.trim_end_matches('/').to_owned();
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
+        let mut builder =
+            reqwest::Client::builder().timeout(Duration::from_millis(REQUEST_TIMEOUT_MS));
         if let Some(path) = &args.ca_file {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
             let certificate = reqwest::Certificate::from_pem(&pem)
                 .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
             builder = builder.add_root_certificate(certificate);
@@ -99,7 +105,10 @@ impl Client {
             .http
             .request(method, &url)
             .header(auth::DATE_HEADER, date.to_string())
-            .header("authorization", auth::authorization(&self.access_key_id, &signature))
+            .header(
+                "authorization",
+                auth::authorization(&self.access_key_id, &signature),
+            )
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
@@ -114,7 +123,12 @@ impl Client {
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|value| value.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .and_then(|value| {
+                    value
+                        .get("error")
+                        .and_then(|e| e.as_str())
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
             bail!("{status}: {message}");
         }
@@ -143,8 +157,11 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Node(NodeCommand::Token) => {
-            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes/token").await?;
-            let value: serde_json::Value = serde_json::from_slice(&body).context("unexpected reply")?;
+            let body = client
+                .call(reqwest::Method::GET, "/admin/v1/nodes/token")
+                .await?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).context("unexpected reply")?;
             let token = value
                 .get("token")
                 .and_then(|token| token.as_str())
@@ -153,7 +170,10 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Node(NodeCommand::Remove { node_id }) => {
             client
-                .call(reqwest::Method::DELETE, &format!("/admin/v1/nodes/{node_id}"))
+                .call(
+                    reqwest::Method::DELETE,
+                    &format!("/admin/v1/nodes/{node_id}"),
+                )
                 .await?;
             println!("node {node_id} removed");
         }

@@ -4,6 +4,7 @@
 //! the block store with replicated placement, and the admin view of the
 //! region.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -123,7 +124,12 @@ pub async fn start(
     client.attach(&meta);
 
     let blocks = BlockStore::open(&config.data_dir)
-        .with_context(|| format!("cannot open the block store in {}", config.data_dir.display()))?
+        .with_context(|| {
+            format!(
+                "cannot open the block store in {}",
+                config.data_dir.display()
+            )
+        })?
         .with_cluster(ClusterConfig {
             local_node_id: config.node_id,
             replication_factor: usize::try_from(config.replication_factor).unwrap_or(usize::MAX),
@@ -132,6 +138,7 @@ pub async fn start(
         });
     let blocks = Arc::new(blocks);
 
+    let needs_admission = !meta.is_member().await? || (fresh && start == Start::Join);
     let join_secret = master_key.join_secret();
     let token = region::format_token(join_secret.as_ref(), &credentials.identity.ca_cert_pem)?;
     let state = Arc::new(ServiceState {
@@ -145,19 +152,26 @@ pub async fn start(
             region: config.region.clone(),
         },
         client: client.clone(),
+        votes_allowed: AtomicBool::new(!needs_admission),
     });
+    let state_for_votes = state.clone();
     let rpc_shutdown = shutdown.clone();
     let rpc_task = tokio::spawn(async move {
-        if let Err(error) = coffer_rpc::serve(state, rpc_listener, rpc_shutdown.cancelled_owned()).await {
+        if let Err(error) =
+            coffer_rpc::serve(state, rpc_listener, rpc_shutdown.cancelled_owned()).await
+        {
             tracing::error!(%error, "the RPC endpoint failed");
         }
     });
 
-    if !meta.is_member().await? {
+    if needs_admission {
         let ClusterStart::Join { address, .. } = &cluster.start else {
-            bail!("this node was never added to its region; restart it with --join and --join-token");
+            bail!(
+                "this node was never added to its region; restart it with --join and --join-token"
+            );
         };
         admit(&client, address, config.node_id, &node, shutdown).await?;
+        state_for_votes.votes_allowed.store(true, Ordering::Release);
     }
 
     let admin = Arc::new(RegionAdmin {
@@ -177,7 +191,11 @@ pub async fn start(
 }
 
 /// Retry `attempt` until it succeeds, the window closes or shutdown starts.
-async fn retry<T, F, Fut>(what: &str, shutdown: &CancellationToken, mut attempt: F) -> anyhow::Result<T>
+async fn retry<T, F, Fut>(
+    what: &str,
+    shutdown: &CancellationToken,
+    mut attempt: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, tonic_status::Status>>,
@@ -215,9 +233,16 @@ async fn join(
     token: &str,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let token = region::parse_token(token).map_err(|reason| anyhow!("invalid --join-token: {reason}"))?;
+    let token =
+        region::parse_token(token).map_err(|reason| anyhow!("invalid --join-token: {reason}"))?;
     let joined = retry("joining the region", shutdown, || {
-        coffer_rpc::join_region(address, &token.ca_cert_pem, &token.secret, config.node_id, node)
+        coffer_rpc::join_region(
+            address,
+            &token.ca_cert_pem,
+            &token.secret,
+            config.node_id,
+            node,
+        )
     })
     .await?;
     let received = MasterKey::from_slice(&joined.master_key)
@@ -254,7 +279,11 @@ async fn join(
             }
         }
     }
-    RegionFiles::new(&config.data_dir).create(config.node_id, &joined.ca_cert_pem, &joined.ca_key_pem)
+    RegionFiles::new(&config.data_dir).create(
+        config.node_id,
+        &joined.ca_cert_pem,
+        &joined.ca_key_pem,
+    )
 }
 
 /// Ask the member at `address` to add this node (learner, caught up, voter).
@@ -294,7 +323,12 @@ impl ClusterAdmin for RegionAdmin {
         let views = members.into_iter().map(|member| async move {
             let (healthy, files, bytes, applied) = if member.node_id == own_id {
                 let stats = self.blocks.stats();
-                (true, Some(stats.files), Some(stats.bytes), Some(self.meta.status().applied_index))
+                (
+                    true,
+                    Some(stats.files),
+                    Some(stats.bytes),
+                    Some(self.meta.status().applied_index),
+                )
             } else {
                 match self.client.status_of(&member.node.rpc_addr).await {
                     Ok(status) => (
@@ -335,7 +369,9 @@ impl ClusterAdmin for RegionAdmin {
 
     async fn remove_node(&self, node_id: u64) -> Result<(), AdminError> {
         let result = match self.meta.leader() {
-            Some((leader, _)) if leader == self.meta.node_id() => self.meta.remove_member(node_id).await,
+            Some((leader, _)) if leader == self.meta.node_id() => {
+                self.meta.remove_member(node_id).await
+            }
             Some((_, node)) => {
                 return self
                     .client
@@ -351,7 +387,9 @@ impl ClusterAdmin for RegionAdmin {
             None => Err(MetaError::Unavailable("no leader".to_owned())),
         };
         result.map_err(|error| match error {
-            MetaError::UnknownMember(_) => AdminError::new(StatusCode::NOT_FOUND, error.to_string()),
+            MetaError::UnknownMember(_) => {
+                AdminError::new(StatusCode::NOT_FOUND, error.to_string())
+            }
             other => unavailable(other),
         })
     }

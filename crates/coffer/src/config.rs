@@ -52,7 +52,9 @@ pub enum ConfigError {
     SameListenAddress(SocketAddr),
     #[error("--tls-cert and --tls-key must be given together (only {given} is set)")]
     TlsHalf { given: &'static str },
-    #[error("{0} needs --rpc-listen: only a node with an RPC endpoint can be in a multi-node region")]
+    #[error(
+        "{0} needs --rpc-listen: only a node with an RPC endpoint can be in a multi-node region"
+    )]
     NeedsRpc(&'static str),
     #[error("--init and --join exclude each other")]
     InitAndJoin,
@@ -408,7 +410,10 @@ pub fn resolve(
     );
     let log_format = parse_with("log_format", log_format, LogFormat::parse)?;
 
-    let zone = or_default(pick(args.zone.clone(), env, "COFFER_ZONE", file.zone), ZONE_DEFAULT);
+    let zone = or_default(
+        pick(args.zone.clone(), env, "COFFER_ZONE", file.zone),
+        ZONE_DEFAULT,
+    );
     let zone = parse_with("zone", zone, parse_zone)?;
     let replication_factor = or_default(
         pick(
@@ -419,8 +424,11 @@ pub fn resolve(
         ),
         &REPLICATION_FACTOR_DEFAULT.to_string(),
     );
-    let replication_factor =
-        parse_with("replication_factor", replication_factor, parse_replication_factor)?;
+    let replication_factor = parse_with(
+        "replication_factor",
+        replication_factor,
+        parse_replication_factor,
+    )?;
     let raft_snapshot_logs = or_default(
         pick(
             args.raft_snapshot_logs.map(|n| n.to_string()),

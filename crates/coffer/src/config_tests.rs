@@ -12,7 +12,7 @@ fn parse_args(flags: &[&str]) -> ServerArgs {
     let argv = ["coffer", "server"].iter().chain(flags.iter());
     match Cli::try_parse_from(argv).expect("flags parse").command {
         Command::Server(args) => args,
-        Command::Version => unreachable!("server was asked for"),
+        Command::Version | Command::Admin(_) => unreachable!("server was asked for"),
     }
 }
 
@@ -49,8 +49,93 @@ fn defaults_apply_when_nothing_is_set() {
             node_id: 1,
             block_size_bytes: 4 * 1024 * 1024,
             log_format: LogFormat::Text,
+            zone: "default".to_owned(),
+            replication_factor: 3,
+            raft_snapshot_logs: 50_000,
+            cluster: None,
         }
     );
+}
+
+#[test]
+fn cluster_settings_resolve_and_conflicts_are_refused() {
+    let config = resolve(
+        &parse_args(&[
+            "--rpc-listen",
+            "0.0.0.0:9100",
+            "--rpc-advertise",
+            "node1:9100",
+            "--init",
+        ]),
+        &env_of(&[("COFFER_ZONE", "b")]),
+        FileConfig::default(),
+    )
+    .expect("valid");
+    let cluster = config.cluster.expect("clustered");
+    assert_eq!(cluster.rpc_advertise, "node1:9100");
+    assert!(cluster.start == ClusterStart::Init);
+    assert_eq!(config.zone, "b");
+
+    let joined = resolve(
+        &parse_args(&["--rpc-listen", "127.0.0.1:9100", "--join", "10.0.0.1:9100"]),
+        &env_of(&[("COFFER_JOIN_TOKEN", "coffer-join-1.x")]),
+        FileConfig::default(),
+    )
+    .expect("valid");
+    let cluster = joined.cluster.expect("clustered");
+    assert_eq!(cluster.rpc_advertise, "127.0.0.1:9100");
+    match &cluster.start {
+        ClusterStart::Join { address, token } => {
+            assert_eq!(address, "10.0.0.1:9100");
+            assert_eq!(token.as_str(), "coffer-join-1.x");
+        }
+        _ => panic!("expected a join"),
+    }
+    // The token never shows in Debug output.
+    assert!(!format!("{cluster:?}").contains("coffer-join-1.x"));
+
+    let file = file_of("rpc_listen = \"127.0.0.1:9100\"\ninit = true\nzone = \"c\"\n");
+    let from_file = resolve(&parse_args(&[]), &env_of(&[]), file).expect("valid");
+    assert!(from_file.cluster.expect("clustered").start == ClusterStart::Init);
+    assert_eq!(from_file.zone, "c");
+
+    let refused = |flags: &[&str]| resolve(&parse_args(flags), &env_of(&[]), FileConfig::default());
+    assert!(matches!(
+        refused(&["--init"]),
+        Err(ConfigError::NeedsRpc(_))
+    ));
+    assert!(matches!(
+        refused(&["--join", "a:1", "--join-token", "t"]),
+        Err(ConfigError::NeedsRpc(_))
+    ));
+    assert!(matches!(
+        refused(&[
+            "--rpc-listen",
+            "127.0.0.1:1",
+            "--init",
+            "--join",
+            "a:1",
+            "--join-token",
+            "t"
+        ]),
+        Err(ConfigError::InitAndJoin)
+    ));
+    assert!(matches!(
+        refused(&["--rpc-listen", "127.0.0.1:1", "--join", "a:1"]),
+        Err(ConfigError::JoinWithoutToken)
+    ));
+    assert!(refused(&[
+        "--rpc-listen",
+        "127.0.0.1:1",
+        "--join",
+        "no-port",
+        "--join-token",
+        "t"
+    ])
+    .is_err());
+    assert!(refused(&["--zone", "a b"]).is_err());
+    assert!(refused(&["--replication-factor", "0"]).is_err());
+    assert!(refused(&["--replication-factor", "8"]).is_err());
 }
 
 /// Each row: a setting set at every layer, and what each layer said.

@@ -53,7 +53,9 @@ pub struct RegionCredentials {
 fn ca_params() -> anyhow::Result<CertificateParams> {
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, CA_COMMON_NAME);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, CA_COMMON_NAME);
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
@@ -65,13 +67,18 @@ fn ca_params() -> anyhow::Result<CertificateParams> {
 /// A new region CA: (certificate PEM, key PEM).
 pub fn create_ca() -> anyhow::Result<(String, Zeroizing<String>)> {
     let key = KeyPair::generate().context("cannot generate the region CA key")?;
-    let cert = ca_params()?.self_signed(&key).context("cannot sign the region CA")?;
+    let cert = ca_params()?
+        .self_signed(&key)
+        .context("cannot sign the region CA")?;
     Ok((cert.pem(), Zeroizing::new(key.serialize_pem())))
 }
 
 /// A certificate for node `node_id`, signed by the region CA, valid for
 /// both sides of mutual TLS: (certificate PEM, key PEM).
-pub fn issue_node_cert(node_id: u64, ca_key_pem: &str) -> anyhow::Result<(String, Zeroizing<String>)> {
+pub fn issue_node_cert(
+    node_id: u64,
+    ca_key_pem: &str,
+) -> anyhow::Result<(String, Zeroizing<String>)> {
     let ca_key = KeyPair::from_pem(ca_key_pem).context("the region CA key is not valid")?;
     let ca_cert = ca_params()?.self_signed(&ca_key)?;
     let mut params = CertificateParams::new(vec![NODE_TLS_NAME.to_owned()])?;
@@ -180,9 +187,9 @@ pub fn parse_token(text: &str) -> Result<JoinToken, String> {
     if text.len() > TOKEN_CHARS_MAX {
         return Err("too long to be a join token".to_owned());
     }
-    let body = text
-        .strip_prefix(TOKEN_PREFIX)
-        .ok_or_else(|| format!("a join token starts with {TOKEN_PREFIX:?} (run `coffer admin node token`)"))?;
+    let body = text.strip_prefix(TOKEN_PREFIX).ok_or_else(|| {
+        format!("a join token starts with {TOKEN_PREFIX:?} (run `coffer admin node token`)")
+    })?;
     let raw = Zeroizing::new(
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body)
@@ -218,8 +225,14 @@ mod tests {
         assert!(!token.contains(char::is_whitespace), "one line");
         let parsed = parse_token(&format!("  {token}\n")).expect("parse");
         assert_eq!(parsed.secret.as_slice(), &secret);
-        let original = rustls_pemfile::certs(&mut ca_cert_pem.as_bytes()).next().unwrap().unwrap();
-        let back = rustls_pemfile::certs(&mut parsed.ca_cert_pem.as_bytes()).next().unwrap().unwrap();
+        let original = rustls_pemfile::certs(&mut ca_cert_pem.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap();
+        let back = rustls_pemfile::certs(&mut parsed.ca_cert_pem.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap();
         assert_eq!(original, back);
 
         assert!(parse_token("nope").is_err());
@@ -241,7 +254,10 @@ mod tests {
         assert_eq!(loaded.identity.ca_cert_pem, ca_cert_pem);
         assert_eq!(loaded.ca_key_pem.as_str(), ca_key_pem.as_str());
         for name in [CA_KEY_FILE, NODE_KEY_FILE] {
-            let mode = fs::metadata(dir.path().join(REGION_DIR).join(name)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(REGION_DIR).join(name))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "{name} is private");
         }
     }

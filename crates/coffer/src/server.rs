@@ -88,7 +88,10 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
                 Err(error) => {
                     let _ = meta.shutdown().await;
                     return Err(error).with_context(|| {
-                        format!("cannot open the block store in {}", config.data_dir.display())
+                        format!(
+                            "cannot open the block store in {}",
+                            config.data_dir.display()
+                        )
                     });
                 }
             };
@@ -211,10 +214,7 @@ async fn run_with_meta(
              installed into a new one)"
         );
     } else {
-        let account = engine
-            .ensure_root_account(&root.access_key_id, &root.secret_access_key)
-            .await
-            .map_err(|error| anyhow!("cannot set up the root account: {error}"))?;
+        let account = ensure_root_account(&engine, &root, &shutdown).await?;
         root_account = Some(account.id);
     }
     // Without explicit credentials on a restart, the root account is the
@@ -321,11 +321,41 @@ fn create_data_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Wait, with a bound, until Raft knows a leader (on a single node: until it
-/// has elected itself). False when a shutdown signal came first.
+/// Create or update the root account. In a region the leader may change
+/// while a node starts (a restarted node may still believe in an old term),
+/// so "unavailable" is retried for a while.
+async fn ensure_root_account(
+    engine: &Engine,
+    root: &crate::credentials::RootCredentials,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<coffer_meta::AccountRecord> {
+    let started = std::time::Instant::now();
+    loop {
+        match engine
+            .ensure_root_account(&root.access_key_id, &root.secret_access_key)
+            .await
+        {
+            Ok(account) => return Ok(account),
+            Err(error)
+                if error.code == coffer_types::ErrorCode::ServiceUnavailable
+                    && started.elapsed() < Duration::from_millis(LEADER_WAIT_TIMEOUT_MS) =>
+            {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(LEADER_POLL_INTERVAL_MS * 4)) => {}
+                    () = shutdown.cancelled() => return Err(anyhow!("shutdown requested during start-up")),
+                }
+            }
+            Err(error) => return Err(anyhow!("cannot set up the root account: {error}")),
+        }
+    }
+}
+
+/// Wait, with a bound, until this node is in touch with a Raft quorum (on a
+/// single node: until it has elected itself). False when a shutdown signal
+/// came first.
 async fn wait_for_leader(meta: &MetaStore, shutdown: &CancellationToken) -> anyhow::Result<bool> {
     let wait = async {
-        while !meta.progress().has_leader {
+        while !meta.status().has_quorum {
             tokio::time::sleep(Duration::from_millis(LEADER_POLL_INTERVAL_MS)).await;
         }
     };

@@ -154,6 +154,7 @@ impl Engine {
         request: PutObjectRequest,
         body: BodyStream,
     ) -> Result<PutObjectOutcome> {
+        self.check_writable()?;
         objects::put_object(self, request, body).await
     }
     /// GET when `with_body`, HEAD otherwise.
@@ -166,6 +167,7 @@ impl Engine {
         objects::get_object(self, request, with_body)
     }
     pub async fn copy_object(&self, request: CopyObjectRequest) -> Result<CopyObjectOutcome> {
+        self.check_writable()?;
         copy::copy_object(self, request).await
     }
     pub async fn delete_object(
@@ -230,12 +232,14 @@ impl Engine {
         request: UploadPartRequest,
         body: BodyStream,
     ) -> Result<coffer_meta::PartRecord> {
+        self.check_writable()?;
         multipart::upload_part(self, request, body).await
     }
     pub async fn upload_part_copy(
         &self,
         request: UploadPartCopyRequest,
     ) -> Result<(coffer_meta::PartRecord, VersionId)> {
+        self.check_writable()?;
         copy::upload_part_copy(self, request).await
     }
     pub async fn complete_upload(&self, request: CompleteUploadRequest) -> Result<ObjectVersion> {
@@ -256,6 +260,16 @@ impl Engine {
     pub async fn list_uploads(&self, request: ListUploadsRequest) -> Result<ListUploadsPage> {
         self.read_barrier().await?;
         list::list_uploads(self, request)
+    }
+
+    /// Fail fast with 503, before any body is read, when this node is cut
+    /// off from a quorum: the write could not be committed anyway.
+    fn check_writable(&self) -> Result<()> {
+        if self.meta.status().has_quorum {
+            Ok(())
+        } else {
+            Err(S3Error::from(coffer_types::ErrorCode::ServiceUnavailable))
+        }
     }
 
     /// Make the reads that follow see every write acknowledged before this

@@ -47,7 +47,12 @@ pub struct NoLeaderLink;
 
 #[async_trait::async_trait]
 impl LeaderLink for NoLeaderLink {
-    async fn propose(&self, _: NodeId, _: &NodeInfo, _: CommandBatch) -> Result<Vec<CommandResult>> {
+    async fn propose(
+        &self,
+        _: NodeId,
+        _: &NodeInfo,
+        _: CommandBatch,
+    ) -> Result<Vec<CommandResult>> {
         Err(MetaError::NotLeader)
     }
     async fn read_index(&self, _: NodeId, _: &NodeInfo) -> Result<u64> {
@@ -101,7 +106,11 @@ impl MetaStore {
         let metrics = self.raft.metrics();
         let metrics = metrics.borrow();
         let leader = metrics.current_leader?;
-        let node = metrics.membership_config.membership().get_node(&leader)?.clone();
+        let node = metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)?
+            .clone();
         Some((leader, node))
     }
 
@@ -154,11 +163,10 @@ impl MetaStore {
     /// a follower's read must wait for.
     pub async fn read_index_as_leader(&self) -> Result<u64> {
         let timeout = Duration::from_millis(READ_BARRIER_TIMEOUT_MS);
-        let (read_log_id, _applied) =
-            tokio::time::timeout(timeout, self.raft.get_read_log_id())
-                .await
-                .map_err(|_| timed_out("read index"))?
-                .map_err(check_leader_error)?;
+        let (read_log_id, _applied) = tokio::time::timeout(timeout, self.raft.get_read_log_id())
+            .await
+            .map_err(|_| timed_out("read index"))?
+            .map_err(check_leader_error)?;
         Ok(read_log_id.map_or(0, |log_id| log_id.index))
     }
 
@@ -259,13 +267,19 @@ impl MetaStore {
             )
         };
         if is_voter {
-            tracing::info!(node_id, "member asks to join again: demoting it to a learner until it has caught up");
+            tracing::info!(
+                node_id,
+                "member asks to join again: demoting it to a learner until it has caught up"
+            );
             self.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([node_id])), true)
                 .await?;
         }
         if known_node.as_ref().is_some_and(|known| *known != node) {
             self.change_membership(
-                ChangeMembers::SetNodes(std::collections::BTreeMap::from([(node_id, node.clone())])),
+                ChangeMembers::SetNodes(std::collections::BTreeMap::from([(
+                    node_id,
+                    node.clone(),
+                )])),
                 true,
             )
             .await?;
@@ -280,7 +294,10 @@ impl MetaStore {
 
     /// On the leader: remove a member (voter or learner) from the region.
     pub async fn remove_member(&self, node_id: NodeId) -> Result<()> {
-        let is_member = self.members().iter().any(|member| member.node_id == node_id);
+        let is_member = self
+            .members()
+            .iter()
+            .any(|member| member.node_id == node_id);
         if !is_member {
             return Err(MetaError::UnknownMember(node_id));
         }

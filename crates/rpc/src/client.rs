@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use coffer_blob::{BlobError, BlockTransport};
-use coffer_meta::{CommandBatch, CommandResult, LeaderLink, MetaError, MetaStore, NodeId, NodeInfo};
+use coffer_meta::{
+    CommandBatch, CommandResult, LeaderLink, MetaError, MetaStore, NodeId, NodeInfo,
+};
 use coffer_types::DataId;
 use tonic::{Code, Request, Status};
 use zeroize::Zeroizing;
@@ -22,7 +24,10 @@ use crate::tls::{join_client_config, NodeIdentity};
 
 const PROPOSE_TIMEOUT_MS: u64 = 10_000;
 const READ_INDEX_TIMEOUT_MS: u64 = 5_000;
-const BLOCK_TRANSFER_TIMEOUT_MS: u64 = 30_000;
+/// A block is at most a few MiB: a peer that takes longer than this is
+/// treated as down (the write goes on with the other replicas, a read with
+/// the next one).
+const BLOCK_TRANSFER_TIMEOUT_MS: u64 = 10_000;
 const BLOCK_SMALL_CALL_TIMEOUT_MS: u64 = 10_000;
 const STATUS_TIMEOUT_MS: u64 = 2_000;
 /// Adding a member waits for it to catch up (snapshot + log).
@@ -47,8 +52,33 @@ pub struct PeerStatus {
 
 fn timed<T>(message: T, timeout_ms: u64) -> Request<T> {
     let mut request = Request::new(message);
+    // Tells the server when to give up; the client side is `deadline`.
     request.set_timeout(Duration::from_millis(timeout_ms));
     request
+}
+
+/// `call.within(ms)`: `deadline` as a method.
+pub(crate) trait Within<T>: std::future::Future<Output = Result<T, Status>> + Sized {
+    fn within(self, timeout_ms: u64) -> impl std::future::Future<Output = Result<T, Status>> {
+        deadline(timeout_ms, self)
+    }
+}
+
+impl<T, F: std::future::Future<Output = Result<T, Status>>> Within<T> for F {}
+
+/// Bound a call on the client side too: `grpc-timeout` is enforced by the
+/// server, and a frozen server (SIGSTOP, hung host) enforces nothing.
+pub(crate) async fn deadline<T>(
+    timeout_ms: u64,
+    call: impl std::future::Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    tokio::time::timeout(Duration::from_millis(timeout_ms), call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Status::deadline_exceeded(format!(
+                "no answer within {timeout_ms} ms"
+            )))
+        })
 }
 
 fn meta_error(status: Status) -> MetaError {
@@ -101,35 +131,65 @@ impl RpcClient {
             .ok_or_else(|| Status::unavailable(format!("node {node} is not a member")))
     }
 
-    fn cluster_at(&self, address: &str) -> Result<pb::cluster_client::ClusterClient<tonic::transport::Channel>, Status> {
-        Ok(pb::cluster_client::ClusterClient::new(self.peers.channel(address)?)
-            .max_decoding_message_size(crate::MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(crate::MESSAGE_BYTES_MAX))
+    fn cluster_at(
+        &self,
+        address: &str,
+    ) -> Result<pb::cluster_client::ClusterClient<tonic::transport::Channel>, Status> {
+        Ok(
+            pb::cluster_client::ClusterClient::new(self.peers.channel(address)?)
+                .max_decoding_message_size(crate::MESSAGE_BYTES_MAX)
+                .max_encoding_message_size(crate::MESSAGE_BYTES_MAX),
+        )
     }
 
-    fn blocks_of(&self, node: NodeId) -> Result<pb::blocks_client::BlocksClient<tonic::transport::Channel>, Status> {
+    fn blocks_of(
+        &self,
+        node: NodeId,
+    ) -> Result<pb::blocks_client::BlocksClient<tonic::transport::Channel>, Status> {
         let address = self.address_of(node)?;
-        Ok(pb::blocks_client::BlocksClient::new(self.peers.channel(&address)?)
-            .max_decoding_message_size(crate::MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(crate::MESSAGE_BYTES_MAX))
+        Ok(
+            pb::blocks_client::BlocksClient::new(self.peers.channel(&address)?)
+                .max_decoding_message_size(crate::MESSAGE_BYTES_MAX)
+                .max_encoding_message_size(crate::MESSAGE_BYTES_MAX),
+        )
     }
 
     /// Ask the node at `address` (any member) to make `node` a voter.
-    pub async fn add_member_at(&self, address: &str, node: pb::NodeAddress, forwarded: bool) -> Result<(), Status> {
+    pub async fn add_member_at(
+        &self,
+        address: &str,
+        node: pb::NodeAddress,
+        forwarded: bool,
+    ) -> Result<(), Status> {
         let mut request = timed(node, ADD_MEMBER_TIMEOUT_MS);
         if forwarded {
-            request.metadata_mut().insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
+            request
+                .metadata_mut()
+                .insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
         }
-        self.cluster_at(address)?.add_member(request).await?;
+        self.cluster_at(address)?
+            .add_member(request)
+            .within(ADD_MEMBER_TIMEOUT_MS)
+            .await?;
         Ok(())
     }
 
-    pub async fn remove_member_at(&self, address: &str, node_id: NodeId, forwarded: bool) -> Result<(), Status> {
+    pub async fn remove_member_at(
+        &self,
+        address: &str,
+        node_id: NodeId,
+        forwarded: bool,
+    ) -> Result<(), Status> {
         let mut request = timed(pb::RemoveMemberRequest { node_id }, ADD_MEMBER_TIMEOUT_MS);
         if forwarded {
-            request.metadata_mut().insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
+            request
+                .metadata_mut()
+                .insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
         }
-        self.cluster_at(address)?.remove_member(request).await?;
+        self.cluster_at(address)?
+            .remove_member(request)
+            .within(ADD_MEMBER_TIMEOUT_MS)
+            .await?;
         Ok(())
     }
 
@@ -138,6 +198,7 @@ impl RpcClient {
         let reply = self
             .cluster_at(address)?
             .status(timed(pb::Empty {}, STATUS_TIMEOUT_MS))
+            .within(STATUS_TIMEOUT_MS)
             .await?
             .into_inner();
         Ok(PeerStatus {
@@ -150,12 +211,18 @@ impl RpcClient {
 
 #[async_trait::async_trait]
 impl LeaderLink for RpcClient {
-    async fn propose(&self, _leader: NodeId, node: &NodeInfo, batch: CommandBatch) -> Result<Vec<CommandResult>, MetaError> {
+    async fn propose(
+        &self,
+        _leader: NodeId,
+        node: &NodeInfo,
+        batch: CommandBatch,
+    ) -> Result<Vec<CommandResult>, MetaError> {
         let data = codec::encode(&batch).map_err(meta_error)?;
         let reply = self
             .cluster_at(&node.rpc_addr)
             .map_err(meta_error)?
             .propose(timed(pb::Payload { data }, PROPOSE_TIMEOUT_MS))
+            .within(PROPOSE_TIMEOUT_MS)
             .await
             .map_err(meta_error)?;
         codec::decode(&reply.into_inner().data).map_err(meta_error)
@@ -166,6 +233,7 @@ impl LeaderLink for RpcClient {
             .cluster_at(&node.rpc_addr)
             .map_err(meta_error)?
             .read_index(timed(pb::Empty {}, READ_INDEX_TIMEOUT_MS))
+            .within(READ_INDEX_TIMEOUT_MS)
             .await
             .map_err(meta_error)?;
         Ok(reply.into_inner().index)
@@ -181,7 +249,13 @@ fn block_ref(data_id: DataId, index: u64) -> pb::BlockRef {
 
 #[async_trait::async_trait]
 impl BlockTransport for RpcClient {
-    async fn put(&self, node: u64, data_id: DataId, index: u64, bytes: Bytes) -> Result<(), BlobError> {
+    async fn put(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
         let unreachable = |status| blob_error(node, data_id, index, status);
         let request = pb::PutBlockRequest {
             block: Some(block_ref(data_id, index)),
@@ -190,12 +264,20 @@ impl BlockTransport for RpcClient {
         self.blocks_of(node)
             .map_err(unreachable)?
             .put(timed(request, BLOCK_TRANSFER_TIMEOUT_MS))
+            .within(BLOCK_TRANSFER_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(())
     }
 
-    async fn get(&self, node: u64, data_id: DataId, index: u64, offset: u64, length: u64) -> Result<Vec<u8>, BlobError> {
+    async fn get(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<u8>, BlobError> {
         let unreachable = |status| blob_error(node, data_id, index, status);
         let request = pb::GetBlockRequest {
             block: Some(block_ref(data_id, index)),
@@ -206,6 +288,7 @@ impl BlockTransport for RpcClient {
             .blocks_of(node)
             .map_err(unreachable)?
             .get(timed(request, BLOCK_TRANSFER_TIMEOUT_MS))
+            .within(BLOCK_TRANSFER_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(reply.into_inner().data.to_vec())
@@ -220,6 +303,7 @@ impl BlockTransport for RpcClient {
         self.blocks_of(node)
             .map_err(unreachable)?
             .delete(timed(request, BLOCK_SMALL_CALL_TIMEOUT_MS))
+            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(())
@@ -230,7 +314,11 @@ impl BlockTransport for RpcClient {
         let reply = self
             .blocks_of(node)
             .map_err(unreachable)?
-            .stat(timed(block_ref(data_id, index), BLOCK_SMALL_CALL_TIMEOUT_MS))
+            .stat(timed(
+                block_ref(data_id, index),
+                BLOCK_SMALL_CALL_TIMEOUT_MS,
+            ))
+            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
             .await
             .map_err(unreachable)?
             .into_inner();
@@ -267,9 +355,14 @@ pub async fn join_region(
             zone: node.zone.clone(),
         }),
     };
-    let reply = client.join(timed(request, JOIN_TIMEOUT_MS)).await?.into_inner();
+    let reply = client
+        .join(timed(request, JOIN_TIMEOUT_MS))
+        .within(JOIN_TIMEOUT_MS)
+        .await?
+        .into_inner();
     let text = |bytes: Bytes, what: &str| {
-        String::from_utf8(bytes.to_vec()).map_err(|_| Status::internal(format!("{what} is not UTF-8")))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| Status::internal(format!("{what} is not UTF-8")))
     };
     Ok(JoinedRegion {
         ca_cert_pem: text(reply.ca_cert_pem, "CA certificate")?,

@@ -40,7 +40,10 @@ mod tests {
         let value = (7u64, "seven".to_owned(), vec![1u8, 2, 3]);
         let bytes = encode(&value).expect("encode");
         assert_eq!(bytes[0], FORMAT_V1);
-        assert_eq!(decode::<(u64, String, Vec<u8>)>(&bytes).expect("decode"), value);
+        assert_eq!(
+            decode::<(u64, String, Vec<u8>)>(&bytes).expect("decode"),
+            value
+        );
         assert!(decode::<u64>(&[]).is_err());
         assert!(decode::<u64>(&[9, 0, 0]).is_err());
         // A length prefix far beyond the limit is refused, not allocated.

@@ -29,7 +29,10 @@ impl Peers {
     }
 
     pub(crate) fn channel(&self, address: &str) -> Result<Channel, tonic::Status> {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(channel) = channels.get(address) {
             return Ok(channel.clone());
         }
@@ -44,7 +47,9 @@ impl Peers {
 
 pub(crate) fn connect_lazy(address: &str, tls: ClientTlsConfig) -> Result<Channel, tonic::Status> {
     let endpoint = Endpoint::from_shared(format!("https://{address}"))
-        .map_err(|error| tonic::Status::invalid_argument(format!("peer address {address:?}: {error}")))?
+        .map_err(|error| {
+            tonic::Status::invalid_argument(format!("peer address {address:?}: {error}"))
+        })?
         .tls_config(tls)
         .map_err(|error| tonic::Status::internal(format!("TLS config: {error}")))?
         .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))

@@ -17,6 +17,7 @@ use openraft::raft::{
 use openraft::{RaftNetwork, RaftNetworkFactory};
 use serde::de::DeserializeOwned;
 
+use crate::client::deadline;
 use crate::codec;
 use crate::pb;
 use crate::peers::Peers;
@@ -93,10 +94,11 @@ impl GrpcRaftClient {
             .max_encoding_message_size(crate::MESSAGE_BYTES_MAX);
         let mut grpc_request = tonic::Request::new(pb::Payload { data: payload });
         grpc_request.set_timeout(option.hard_ttl());
+        let ttl_ms = u64::try_from(option.hard_ttl().as_millis()).unwrap_or(u64::MAX);
         let reply = match call {
-            Call::AppendEntries => client.append_entries(grpc_request).await,
-            Call::Vote => client.vote(grpc_request).await,
-            Call::InstallSnapshot => client.install_snapshot(grpc_request).await,
+            Call::AppendEntries => deadline(ttl_ms, client.append_entries(grpc_request)).await,
+            Call::Vote => deadline(ttl_ms, client.vote(grpc_request)).await,
+            Call::InstallSnapshot => deadline(ttl_ms, client.install_snapshot(grpc_request)).await,
         }
         .map_err(|status| transport_error(&status))?;
         let result: Result<Resp, RaftError<NodeId, E>> =

@@ -38,6 +38,10 @@ pub struct ServiceState {
     pub identity: NodeIdentity,
     pub secrets: RegionSecrets,
     pub client: Arc<RpcClient>,
+    /// False while a node that starts with no data (new, or wiped) is not
+    /// yet a member again: it must not vote, since an empty log would let
+    /// it elect a leader that lacks entries it had acknowledged before.
+    pub votes_allowed: std::sync::atomic::AtomicBool,
 }
 
 fn require_peer<T>(request: &Request<T>) -> Result<(), Status> {
@@ -91,25 +95,46 @@ struct RaftService(Arc<ServiceState>);
 
 #[tonic::async_trait]
 impl pb::raft_server::Raft for RaftService {
-    async fn append_entries(&self, request: Request<pb::Payload>) -> Result<Response<pb::Payload>, Status> {
+    async fn append_entries(
+        &self,
+        request: Request<pb::Payload>,
+    ) -> Result<Response<pb::Payload>, Status> {
         require_peer(&request)?;
         let message = codec::decode(&request.into_inner().data)?;
         let result = self.0.meta.raft().append_entries(message).await;
-        Ok(Response::new(pb::Payload { data: codec::encode(&result)? }))
+        Ok(Response::new(pb::Payload {
+            data: codec::encode(&result)?,
+        }))
     }
 
     async fn vote(&self, request: Request<pb::Payload>) -> Result<Response<pb::Payload>, Status> {
         require_peer(&request)?;
+        if !self
+            .0
+            .votes_allowed
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Err(Status::unavailable(
+                "joining: not voting until this node is a member again",
+            ));
+        }
         let message = codec::decode(&request.into_inner().data)?;
         let result = self.0.meta.raft().vote(message).await;
-        Ok(Response::new(pb::Payload { data: codec::encode(&result)? }))
+        Ok(Response::new(pb::Payload {
+            data: codec::encode(&result)?,
+        }))
     }
 
-    async fn install_snapshot(&self, request: Request<pb::Payload>) -> Result<Response<pb::Payload>, Status> {
+    async fn install_snapshot(
+        &self,
+        request: Request<pb::Payload>,
+    ) -> Result<Response<pb::Payload>, Status> {
         require_peer(&request)?;
         let message = codec::decode(&request.into_inner().data)?;
         let result = self.0.meta.raft().install_snapshot(message).await;
-        Ok(Response::new(pb::Payload { data: codec::encode(&result)? }))
+        Ok(Response::new(pb::Payload {
+            data: codec::encode(&result)?,
+        }))
     }
 }
 
@@ -127,22 +152,33 @@ impl ClusterService {
         match meta.leader() {
             Some((leader, _)) if leader == meta.node_id() => Ok(None),
             Some((_, node)) if !Self::forwarded(request) => Ok(Some(node)),
-            _ => Err(Status::unavailable("no leader to take the membership change")),
+            _ => Err(Status::unavailable(
+                "no leader to take the membership change",
+            )),
         }
     }
 }
 
 #[tonic::async_trait]
 impl pb::cluster_server::Cluster for ClusterService {
-    async fn join(&self, request: Request<pb::JoinRequest>) -> Result<Response<pb::JoinReply>, Status> {
+    async fn join(
+        &self,
+        request: Request<pb::JoinRequest>,
+    ) -> Result<Response<pb::JoinReply>, Status> {
         let join = request.into_inner();
         let expected = &self.0.secrets.join_secret;
         let matches: bool = join.token_secret.as_ref().ct_eq(expected.as_slice()).into();
         if !matches || expected.is_empty() {
-            tracing::warn!(node_id = join.node.as_ref().map(|node| node.node_id), "join refused: wrong token");
+            tracing::warn!(
+                node_id = join.node.as_ref().map(|node| node.node_id),
+                "join refused: wrong token"
+            );
             return Err(Status::unauthenticated("invalid join token"));
         }
-        tracing::info!(node_id = join.node.as_ref().map(|node| node.node_id), "sending the region secrets to a joining node");
+        tracing::info!(
+            node_id = join.node.as_ref().map(|node| node.node_id),
+            "sending the region secrets to a joining node"
+        );
         Ok(Response::new(pb::JoinReply {
             ca_cert_pem: self.0.identity.ca_cert_pem.clone().into_bytes().into(),
             ca_key_pem: self.0.secrets.ca_key_pem.as_bytes().to_vec().into(),
@@ -151,17 +187,28 @@ impl pb::cluster_server::Cluster for ClusterService {
         }))
     }
 
-    async fn add_member(&self, request: Request<pb::NodeAddress>) -> Result<Response<pb::Empty>, Status> {
+    async fn add_member(
+        &self,
+        request: Request<pb::NodeAddress>,
+    ) -> Result<Response<pb::Empty>, Status> {
         require_peer(&request)?;
         if let Some(leader) = self.leader_to_forward_to(&request)? {
-            self.0.client.add_member_at(&leader.rpc_addr, request.into_inner(), true).await?;
+            self.0
+                .client
+                .add_member_at(&leader.rpc_addr, request.into_inner(), true)
+                .await?;
             return Ok(Response::new(pb::Empty {}));
         }
         let address = request.into_inner();
         if address.node_id == 0 {
             return Err(Status::invalid_argument("node id 0 is not valid"));
         }
-        tracing::info!(node_id = address.node_id, rpc = address.rpc_addr, zone = address.zone, "adding a member");
+        tracing::info!(
+            node_id = address.node_id,
+            rpc = address.rpc_addr,
+            zone = address.zone,
+            "adding a member"
+        );
         self.0
             .meta
             .add_voter(address.node_id, node_info(&address))
@@ -170,33 +217,64 @@ impl pb::cluster_server::Cluster for ClusterService {
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn remove_member(&self, request: Request<pb::RemoveMemberRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         require_peer(&request)?;
         if let Some(leader) = self.leader_to_forward_to(&request)? {
             let node_id = request.into_inner().node_id;
-            self.0.client.remove_member_at(&leader.rpc_addr, node_id, true).await?;
+            self.0
+                .client
+                .remove_member_at(&leader.rpc_addr, node_id, true)
+                .await?;
             return Ok(Response::new(pb::Empty {}));
         }
         let node_id = request.into_inner().node_id;
         tracing::info!(node_id, "removing a member");
-        self.0.meta.remove_member(node_id).await.map_err(meta_status)?;
+        self.0
+            .meta
+            .remove_member(node_id)
+            .await
+            .map_err(meta_status)?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn propose(&self, request: Request<pb::Payload>) -> Result<Response<pb::Payload>, Status> {
+    async fn propose(
+        &self,
+        request: Request<pb::Payload>,
+    ) -> Result<Response<pb::Payload>, Status> {
         require_peer(&request)?;
         let batch: CommandBatch = codec::decode(&request.into_inner().data)?;
-        let results = self.0.meta.propose_forwarded(batch).await.map_err(meta_status)?;
-        Ok(Response::new(pb::Payload { data: codec::encode(&results)? }))
+        let results = self
+            .0
+            .meta
+            .propose_forwarded(batch)
+            .await
+            .map_err(meta_status)?;
+        Ok(Response::new(pb::Payload {
+            data: codec::encode(&results)?,
+        }))
     }
 
-    async fn read_index(&self, request: Request<pb::Empty>) -> Result<Response<pb::ReadIndexReply>, Status> {
+    async fn read_index(
+        &self,
+        request: Request<pb::Empty>,
+    ) -> Result<Response<pb::ReadIndexReply>, Status> {
         require_peer(&request)?;
-        let index = self.0.meta.read_index_as_leader().await.map_err(meta_status)?;
+        let index = self
+            .0
+            .meta
+            .read_index_as_leader()
+            .await
+            .map_err(meta_status)?;
         Ok(Response::new(pb::ReadIndexReply { index }))
     }
 
-    async fn status(&self, request: Request<pb::Empty>) -> Result<Response<pb::NodeStatusReply>, Status> {
+    async fn status(
+        &self,
+        request: Request<pb::Empty>,
+    ) -> Result<Response<pb::NodeStatusReply>, Status> {
         require_peer(&request)?;
         let stats = self.0.blocks.stats();
         let status = self.0.meta.status();
@@ -213,15 +291,25 @@ struct BlocksService(Arc<ServiceState>);
 
 #[tonic::async_trait]
 impl pb::blocks_server::Blocks for BlocksService {
-    async fn put(&self, request: Request<pb::PutBlockRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn put(
+        &self,
+        request: Request<pb::PutBlockRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         require_peer(&request)?;
         let put = request.into_inner();
         let (data_id, index) = block_ref(put.block)?;
-        self.0.blocks.write_local(data_id, index, put.data).await.map_err(blob_status)?;
+        self.0
+            .blocks
+            .write_local(data_id, index, put.data)
+            .await
+            .map_err(blob_status)?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn get(&self, request: Request<pb::GetBlockRequest>) -> Result<Response<pb::GetBlockReply>, Status> {
+    async fn get(
+        &self,
+        request: Request<pb::GetBlockRequest>,
+    ) -> Result<Response<pb::GetBlockReply>, Status> {
         require_peer(&request)?;
         let get = request.into_inner();
         let (data_id, index) = block_ref(get.block)?;
@@ -236,7 +324,10 @@ impl pb::blocks_server::Blocks for BlocksService {
         Ok(Response::new(pb::GetBlockReply { data: data.into() }))
     }
 
-    async fn delete(&self, request: Request<pb::DeleteDataRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn delete(
+        &self,
+        request: Request<pb::DeleteDataRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         require_peer(&request)?;
         let delete = request.into_inner();
         let data_id = data_id(&delete.data_id)?;
@@ -248,10 +339,18 @@ impl pb::blocks_server::Blocks for BlocksService {
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn stat(&self, request: Request<pb::BlockRef>) -> Result<Response<pb::StatBlockReply>, Status> {
+    async fn stat(
+        &self,
+        request: Request<pb::BlockRef>,
+    ) -> Result<Response<pb::StatBlockReply>, Status> {
         require_peer(&request)?;
         let (data_id, index) = block_ref(Some(request.into_inner()))?;
-        let size = self.0.blocks.stat_local(data_id, index).await.map_err(blob_status)?;
+        let size = self
+            .0
+            .blocks
+            .stat_local(data_id, index)
+            .await
+            .map_err(blob_status)?;
         Ok(Response::new(pb::StatBlockReply {
             exists: size.is_some(),
             size_bytes: size.unwrap_or(0),
@@ -285,6 +384,9 @@ pub async fn serve(
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            shutdown,
+        )
         .await
 }

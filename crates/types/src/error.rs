@@ -169,7 +169,7 @@ impl From<ErrorCode> for S3Error {
             ErrorCode::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size.",
             ErrorCode::InvalidBucketName => "The specified bucket is not valid.",
             ErrorCode::NotImplemented => "A header you provided implies functionality that is not implemented",
-            ErrorCode::ServiceUnavailable => "Please reduce your request rate.",
+            ErrorCode::ServiceUnavailable => "Service is unable to handle request.",
             _ => code.as_str(),
         };
         Self::new(code, message)

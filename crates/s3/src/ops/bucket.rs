@@ -16,7 +16,8 @@ impl Gateway {
         let prefix = req.input.prefix.clone();
         let buckets = self
             .engine
-            .list_buckets(&account.id).await?
+            .list_buckets(&account.id)
+            .await?
             .into_iter()
             .filter(|b| {
                 prefix

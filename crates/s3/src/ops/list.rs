@@ -186,13 +186,16 @@ impl Gateway {
             input.delimiter.as_ref(),
         )?;
         let marker = input.marker.clone().filter(|m| !m.is_empty());
-        let page = self.engine.list_objects(ListObjectsRequest {
-            bucket: bucket.clone(),
-            prefix: prefix.clone(),
-            delimiter: delimiter.clone(),
-            after: marker.clone(),
-            max_keys,
-        }).await?;
+        let page = self
+            .engine
+            .list_objects(ListObjectsRequest {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                delimiter: delimiter.clone(),
+                after: marker.clone(),
+                max_keys,
+            })
+            .await?;
         let contents = self.contents(&page.objects, &encoder, true)?;
         // AWS sends NextMarker only when a delimiter was given; without one
         // the client uses the last key as the next marker.
@@ -238,13 +241,16 @@ impl Gateway {
             Some(token) => Some(convert::decode_continuation_token(token)?),
             None => start_after.clone(),
         };
-        let page = self.engine.list_objects(ListObjectsRequest {
-            bucket: bucket.clone(),
-            prefix: prefix.clone(),
-            delimiter: delimiter.clone(),
-            after,
-            max_keys,
-        }).await?;
+        let page = self
+            .engine
+            .list_objects(ListObjectsRequest {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                delimiter: delimiter.clone(),
+                after,
+                max_keys,
+            })
+            .await?;
         let fetch_owner = input.fetch_owner.unwrap_or(false);
         let contents = self.contents(&page.objects, &encoder, fetch_owner)?;
         let key_count = (page.objects.len() + page.common_prefixes.len()) as i32;
@@ -299,14 +305,17 @@ impl Gateway {
                 "A version-id marker cannot be specified without a key marker.",
             ));
         }
-        let page = self.engine.list_object_versions(ListVersionsRequest {
-            bucket: bucket.clone(),
-            prefix: prefix.clone(),
-            delimiter: delimiter.clone(),
-            key_marker: key_marker.clone(),
-            version_id_marker: version_id_marker.clone().map(VersionId),
-            max_keys,
-        }).await?;
+        let page = self
+            .engine
+            .list_object_versions(ListVersionsRequest {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                delimiter: delimiter.clone(),
+                key_marker: key_marker.clone(),
+                version_id_marker: version_id_marker.clone().map(VersionId),
+                max_keys,
+            })
+            .await?;
         let mut owners = Owners::new(self);
         let mut versions = Vec::with_capacity(page.versions.len());
         let mut previous_key: Option<&str> = None;

@@ -236,13 +236,16 @@ impl Gateway {
             Some(m) => m as u32,
             None => 0,
         };
-        let page = self.engine.list_parts(ListPartsRequest {
-            bucket: existing_bucket(&input.bucket)?,
-            key: object_key(&input.key)?,
-            upload_id: upload_id(&input.upload_id)?,
-            part_number_marker,
-            max_parts,
-        }).await?;
+        let page = self
+            .engine
+            .list_parts(ListPartsRequest {
+                bucket: existing_bucket(&input.bucket)?,
+                key: object_key(&input.key)?,
+                upload_id: upload_id(&input.upload_id)?,
+                part_number_marker,
+                max_parts,
+            })
+            .await?;
         let mut owners = Owners::new(self);
         let owner = owners.owner(&page.upload.owner)?;
         let parts = page
@@ -312,14 +315,17 @@ impl Gateway {
             })?),
             _ => None,
         };
-        let page = self.engine.list_uploads(ListUploadsRequest {
-            bucket: bucket.clone(),
-            prefix: prefix.clone(),
-            delimiter: delimiter.clone(),
-            key_marker: key_marker.clone(),
-            upload_id_marker: upload_id_marker.clone(),
-            max_uploads,
-        }).await?;
+        let page = self
+            .engine
+            .list_uploads(ListUploadsRequest {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                delimiter: delimiter.clone(),
+                key_marker: key_marker.clone(),
+                upload_id_marker: upload_id_marker.clone(),
+                max_uploads,
+            })
+            .await?;
         let mut owners = Owners::new(self);
         let mut uploads = Vec::with_capacity(page.uploads.len());
         for upload in &page.uploads {

@@ -14,11 +14,10 @@ impl Gateway {
         let input = &req.input;
         let bucket = existing_bucket(&input.bucket)?;
         let key = object_key(&input.key)?;
-        let (version, tags) = self.engine.get_object_tagging(
-            &bucket,
-            &key,
-            input.version_id.clone().map(VersionId),
-        ).await?;
+        let (version, tags) = self
+            .engine
+            .get_object_tagging(&bucket, &key, input.version_id.clone().map(VersionId))
+            .await?;
         Ok(GetObjectTaggingOutput {
             tag_set: tags
                 .into_iter()
