@@ -191,3 +191,28 @@ pub(crate) async fn remove_node(
     cluster(&state)?.remove_node(node_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Every recent background job (repair, rebalance), oldest first.
+pub(crate) async fn list_jobs(
+    State(state): State<Arc<AdminState>>,
+) -> Json<Vec<coffer_engine::JobView>> {
+    Json(state.jobs.jobs())
+}
+
+pub(crate) async fn show_job(
+    State(state): State<Arc<AdminState>>,
+    Path(job_id): Path<u64>,
+) -> Result<Json<coffer_engine::JobView>, AdminError> {
+    state
+        .jobs
+        .jobs()
+        .into_iter()
+        .find(|job| job.id == job_id)
+        .map(Json)
+        .ok_or_else(|| {
+            AdminError::new(
+                StatusCode::NOT_FOUND,
+                format!("no job {job_id} on this node (jobs run on the leader)"),
+            )
+        })
+}

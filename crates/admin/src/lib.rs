@@ -38,6 +38,10 @@ pub(crate) trait NodeStatus: Send + Sync + 'static {
     fn block_totals(&self) -> (u64, u64);
     /// A directory on the data volume where a probe file may be written.
     fn probe_dir(&self) -> PathBuf;
+    /// Recent background jobs.
+    fn jobs(&self) -> Vec<coffer_engine::JobView> {
+        Vec::new()
+    }
 }
 
 impl NodeStatus for Engine {
@@ -61,11 +65,16 @@ impl NodeStatus for Engine {
         // at open, so a probe file left by a crash there is cleaned up.
         self.blocks().root().join("tmp")
     }
+
+    fn jobs(&self) -> Vec<coffer_engine::JobView> {
+        Engine::jobs(self)
+    }
 }
 
 /// Shared state of the admin handlers.
 pub(crate) struct AdminState {
     pub status: Arc<dyn NodeStatus>,
+    pub jobs: Arc<dyn NodeStatus>,
     pub metrics: PrometheusHandle,
     pub disk_probe: health::DiskProbe,
     pub credentials: Option<Arc<dyn AdminCredentials>>,
@@ -92,6 +101,7 @@ pub(crate) fn router_with(
 ) -> axum::Router {
     let disk_probe = health::DiskProbe::new(status.probe_dir());
     let state = Arc::new(AdminState {
+        jobs: status.clone(),
         status,
         metrics,
         disk_probe,
@@ -102,6 +112,8 @@ pub(crate) fn router_with(
         .route("/admin/v1/nodes", get(api::list_nodes))
         .route("/admin/v1/nodes/token", get(api::join_token))
         .route("/admin/v1/nodes/{node_id}", delete(api::remove_node))
+        .route("/admin/v1/jobs", get(api::list_jobs))
+        .route("/admin/v1/jobs/{job_id}", get(api::show_job))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_root,

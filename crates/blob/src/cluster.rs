@@ -261,3 +261,82 @@ impl BlockStore {
         local
     }
 }
+
+/// What repairing one block did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockRepair {
+    /// Replicas that were missing and were written.
+    pub copied: u32,
+    pub copied_bytes: u64,
+    /// Replicas still missing (no source reachable, or a write failed).
+    pub failed: u32,
+}
+
+impl BlockStore {
+    /// Make every node that placement picks for this block hold it: ask
+    /// each replica whether it has the block, read it from one that does
+    /// (or from any other member: blocks placed under an older membership)
+    /// and write it to those that do not. A no-op when standalone.
+    pub async fn repair_block(&self, data_id: DataId, index: u64) -> BlockRepair {
+        let Some(cluster) = &self.cluster else {
+            return BlockRepair::default();
+        };
+        let replicas = cluster.replicas(&data_id, index);
+        let mut missing = Vec::new();
+        for &node in &replicas {
+            let present = if node == cluster.local_node_id() {
+                self.stat_local(data_id, index).await
+            } else {
+                cluster.transport().stat(node, data_id, index).await
+            };
+            match present {
+                Ok(Some(_)) => {}
+                Ok(None) => missing.push(node),
+                // Unreachable: nothing to do now; a later pass retries.
+                Err(error) => {
+                    tracing::debug!(node, %data_id, index, %error, "repair: replica unreachable");
+                }
+            }
+        }
+        if missing.is_empty() {
+            return BlockRepair::default();
+        }
+        // Any copy will do: segments carry their own tags, and the reader
+        // verifies them.
+        let bytes = match self
+            .read_replicated(cluster, data_id, index, 0, u64::MAX)
+            .await
+        {
+            Ok(bytes) => Bytes::from(bytes),
+            Err(error) => {
+                tracing::warn!(%data_id, index, %error, "repair: no readable copy of the block");
+                return BlockRepair {
+                    failed: missing.len() as u32,
+                    ..BlockRepair::default()
+                };
+            }
+        };
+        let mut outcome = BlockRepair::default();
+        for node in missing {
+            let written = if node == cluster.local_node_id() {
+                self.write_local(data_id, index, bytes.clone()).await
+            } else {
+                cluster
+                    .transport()
+                    .put(node, data_id, index, bytes.clone())
+                    .await
+            };
+            match written {
+                Ok(()) => {
+                    outcome.copied += 1;
+                    outcome.copied_bytes += bytes.len() as u64;
+                }
+                Err(error) => {
+                    tracing::warn!(node, %data_id, index, %error, "repair: writing a replica failed");
+                    outcome.failed += 1;
+                }
+            }
+        }
+        outcome
+    }
+}

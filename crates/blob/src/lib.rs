@@ -27,7 +27,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use coffer_types::DataId;
 
-pub use cluster::{BlockTransport, ClusterConfig, Membership};
+pub use cluster::{BlockRepair, BlockTransport, ClusterConfig, Membership};
 pub use placement::PlacementNode;
 
 use crate::cluster::Cluster;

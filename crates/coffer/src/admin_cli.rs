@@ -38,7 +38,47 @@ pub enum AdminCommand {
     /// Region membership.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Background jobs of the node asked (repair and rebalance run on the
+    /// leader).
+    #[command(subcommand)]
+    Job(JobCommand),
 }
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Recent jobs: state, done/total, bytes, errors, ETA.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One job; with --watch, a progress bar until it ends.
+    Show {
+        job_id: u64,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+/// A job as the admin API reports it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct JobRow {
+    id: u64,
+    kind: String,
+    reason: String,
+    state: String,
+    done: u64,
+    total: u64,
+    bytes_copied: u64,
+    replicas_copied: u64,
+    errors: u64,
+    elapsed_ms: u64,
+    eta_ms: Option<u64>,
+}
+
+/// How often `job show --watch` polls.
+const WATCH_INTERVAL_MS: u64 = 500;
 
 #[derive(Debug, Subcommand)]
 pub enum NodeCommand {
@@ -168,6 +208,50 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow!("unexpected reply"))?;
             println!("{token}");
         }
+        AdminCommand::Job(JobCommand::List { json }) => {
+            let body = client.call(reqwest::Method::GET, "/admin/v1/jobs").await?;
+            let jobs: Vec<JobRow> = serde_json::from_slice(&body).context("unexpected reply")?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else {
+                print!("{}", job_table(&jobs));
+            }
+        }
+        AdminCommand::Job(JobCommand::Show {
+            job_id,
+            json,
+            watch,
+        }) => {
+            let path = format!("/admin/v1/jobs/{job_id}");
+            let fetch = || async {
+                let body = client.call(reqwest::Method::GET, &path).await?;
+                serde_json::from_slice::<JobRow>(&body).context("unexpected reply")
+            };
+            let mut job = fetch().await?;
+            if *watch && job.state == "running" {
+                let bar = indicatif::ProgressBar::new(job.total.max(1));
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:40}] {pos}/{len} blocks, ETA {eta}",
+                    )
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(format!("{} #{}", job.kind, job.id));
+                while job.state == "running" {
+                    bar.set_length(job.total.max(1));
+                    bar.set_position(job.done);
+                    tokio::time::sleep(Duration::from_millis(WATCH_INTERVAL_MS)).await;
+                    job = fetch().await?;
+                }
+                bar.finish_and_clear();
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&job)?);
+            } else {
+                print!("{}", job_table(std::slice::from_ref(&job)));
+            }
+        }
         AdminCommand::Node(NodeCommand::Remove { node_id }) => {
             client
                 .call(
@@ -214,6 +298,30 @@ fn node_table(nodes: &[NodeView]) -> String {
             node.rpc_addr,
             node.s3_addr,
             human_bytes(node.block_bytes),
+        ));
+    }
+    out
+}
+
+fn job_table(jobs: &[JobRow]) -> String {
+    let mut out = format!(
+        "{:<5} {:<8} {:<8} {:>15} {:>10} {:>7} {:>9}  {}\n",
+        "JOB", "KIND", "STATE", "DONE/TOTAL", "COPIED", "ERRORS", "ETA", "REASON"
+    );
+    for job in jobs {
+        let eta = job
+            .eta_ms
+            .map_or_else(|| "-".to_owned(), |ms| format!("{}s", ms.div_ceil(1000)));
+        out.push_str(&format!(
+            "{:<5} {:<8} {:<8} {:>15} {:>10} {:>7} {:>9}  {}\n",
+            job.id,
+            job.kind,
+            job.state,
+            format!("{}/{}", job.done, job.total),
+            human_bytes(Some(job.bytes_copied)),
+            job.errors,
+            eta,
+            job.reason,
         ));
     }
     out

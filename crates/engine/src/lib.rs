@@ -13,6 +13,7 @@ mod conditions;
 mod copy;
 mod errors;
 mod gc;
+mod jobs;
 mod list;
 mod multipart;
 mod objects;
@@ -29,6 +30,7 @@ use coffer_meta::{BucketRecord, MetaStore, ObjectVersion};
 use coffer_types::{AccountId, BucketName, ObjectKey, S3Error, VersionId};
 
 pub use api::*;
+pub use jobs::{JobState, JobView};
 
 /// An access key's owner and secret, unwrapped for signature checks.
 pub struct Credentials {
@@ -60,6 +62,7 @@ pub struct Engine {
     /// How long garbage stays on disk after it was queued, so that reads
     /// streaming a version that was just replaced or deleted can finish.
     gc_grace_ms: std::sync::atomic::AtomicU64,
+    jobs: jobs::Jobs,
 }
 
 impl Engine {
@@ -76,6 +79,7 @@ impl Engine {
             config,
             gc_wakeup: tokio::sync::Notify::new(),
             gc_grace_ms: std::sync::atomic::AtomicU64::new(gc::GRACE_MS_DEFAULT),
+            jobs: jobs::Jobs::default(),
         })
     }
 
@@ -91,7 +95,30 @@ impl Engine {
     /// when no upload can be in flight) and start the GC worker that drains
     /// the GC queue. The worker stops when the returned handle is aborted.
     pub async fn start_background(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>> {
-        gc::start(self).await
+        let gc = gc::start(self).await?;
+        if !self.blocks.is_clustered() {
+            return Ok(gc);
+        }
+        // In a region, the leader also keeps every block's replicas whole.
+        let repair = tokio::spawn(jobs::repair_worker(self.clone()));
+        Ok(tokio::spawn(async move {
+            // Aborting this task drops both handles' futures only if they
+            // are aborted too: do so when either ends or this is dropped.
+            struct AbortOnDrop(tokio::task::AbortHandle, tokio::task::AbortHandle);
+            impl Drop for AbortOnDrop {
+                fn drop(&mut self) {
+                    self.0.abort();
+                    self.1.abort();
+                }
+            }
+            let _guard = AbortOnDrop(gc.abort_handle(), repair.abort_handle());
+            let _ = tokio::join!(gc, repair);
+        }))
+    }
+
+    /// Recent background jobs (repair, rebalance), oldest first.
+    pub fn jobs(&self) -> Vec<JobView> {
+        self.jobs.list()
     }
 
     /// Change how long queued garbage is kept before deletion (default one

@@ -5,7 +5,7 @@
 //! business failure returns `CommandResult::Failed` before any write;
 //! `Err` is only for storage failures, which stop Raft.
 
-use coffer_types::limits::{BLOCK_SIZE_BYTES_DEFAULT, PART_SIZE_BYTES_MIN};
+use coffer_types::limits::PART_SIZE_BYTES_MIN;
 use coffer_types::{
     BucketName, DataId, ErrorCode, ObjectKey, S3Error, UnixMillis, UploadId, VersionId,
 };
@@ -219,12 +219,7 @@ fn precondition_fails(
 }
 
 fn block_count(layout: &PartLayout) -> u64 {
-    let block_size_bytes = if layout.block_size_bytes == 0 {
-        BLOCK_SIZE_BYTES_DEFAULT
-    } else {
-        layout.block_size_bytes
-    };
-    layout.size_bytes.div_ceil(block_size_bytes)
+    layout.block_count()
 }
 
 /// Hand a data id from its holder to the GC queue.

@@ -240,6 +240,17 @@ impl MetaStore {
             .collect()
     }
 
+    /// The log index of the current membership config: changes with every
+    /// membership change (repair runs after each).
+    pub fn membership_index(&self) -> u64 {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics
+            .membership_config
+            .log_id()
+            .map_or(0, |log_id| log_id.index)
+    }
+
     /// Voters with their addresses, for block placement.
     pub fn voters(&self) -> Vec<(NodeId, NodeInfo)> {
         let metrics = self.raft.metrics();

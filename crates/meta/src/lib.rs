@@ -415,6 +415,15 @@ impl MetaStore {
         queries::gc_batch(&self.view(), limit)
     }
 
+    /// Block runs named by committed records, a page at a time (repair).
+    pub fn data_runs(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<(DataId, u64)>, Option<Vec<u8>>)> {
+        queries::data_runs(&self.view(), after, limit)
+    }
+
     /// Whether any committed record (object version, part, GC entry) still
     /// names this data id. Block files of unreferenced data ids are garbage.
     pub fn data_is_referenced(&self, data_id: &DataId) -> Result<bool> {

@@ -81,6 +81,18 @@ pub struct PartLayout {
     pub checksum: Option<Checksum>,
 }
 
+impl PartLayout {
+    /// Block files of this part: its size in whole or partial blocks.
+    pub fn block_count(&self) -> u64 {
+        let block_size_bytes = if self.block_size_bytes == 0 {
+            coffer_types::limits::BLOCK_SIZE_BYTES_DEFAULT
+        } else {
+            self.block_size_bytes
+        };
+        self.size_bytes.div_ceil(block_size_bytes)
+    }
+}
+
 /// Standard headers stored with an object and returned on GET/HEAD.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentHeaders {

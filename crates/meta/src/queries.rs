@@ -243,3 +243,53 @@ pub fn bucket_is_empty(view: &impl KvRead, bucket: &BucketName) -> Result<bool, 
 pub fn data_is_referenced(view: &impl KvRead, data_id: &DataId) -> Result<bool, MetaError> {
     view.contains(&keys::data_ref(data_id))
 }
+
+/// One page of the block runs (data id, block count) that committed
+/// records name — stored versions, then parts of uploads in progress — in
+/// key order strictly after `after`. Returns the runs and the key to pass
+/// as `after` next, or `None` when the scan is complete.
+pub fn data_runs(
+    view: &impl KvRead,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<(Vec<(DataId, u64)>, Option<Vec<u8>>), MetaError> {
+    let mut runs = Vec::new();
+    let mut last_key: Option<Vec<u8>> = None;
+    for prefix in [keys::OBJECT, keys::PART] {
+        let start = match after {
+            Some(after) if after.starts_with(prefix) => {
+                let mut start = after.to_vec();
+                start.push(0);
+                start
+            }
+            Some(after) if after > prefix => continue,
+            _ => prefix.to_vec(),
+        };
+        let mut records = 0usize;
+        view.scan(prefix, &start, &mut |key, value| {
+            if prefix == keys::OBJECT {
+                let version: ObjectVersion = crate::codec::decode(value)?;
+                runs.extend(
+                    version
+                        .parts
+                        .iter()
+                        .map(|part| (part.data_id, part.block_count())),
+                );
+            } else {
+                let part: PartRecord = crate::codec::decode(value)?;
+                runs.push((part.layout.data_id, part.layout.block_count()));
+            }
+            records += 1;
+            last_key = Some(key.to_vec());
+            Ok(if records >= limit {
+                Step::Stop
+            } else {
+                Step::Continue
+            })
+        })?;
+        if records >= limit {
+            return Ok((runs, last_key));
+        }
+    }
+    Ok((runs, None))
+}

@@ -56,20 +56,21 @@ fn model(
 }
 
 fn list(
+    runtime: &tokio::runtime::Runtime,
     h: &Harness,
     prefix: &str,
     delimiter: Option<&str>,
     after: Option<&str>,
     max: usize,
 ) -> ListObjectsPage {
-    h.engine
-        .list_objects(ListObjectsRequest {
+    runtime
+        .block_on(h.engine.list_objects(ListObjectsRequest {
             bucket: h.bucket.clone(),
             prefix: prefix.to_owned(),
             delimiter: delimiter.map(str::to_owned),
             after: after.map(str::to_owned),
             max_keys: max,
-        })
+        }))
         .expect("list")
 }
 
@@ -117,7 +118,7 @@ fn list_objects_matches_model() {
         .run(&strategy, |(prefix, delimiter, after, max)| {
             let after = after.filter(|after| !after.is_empty());
             let (objects, groups, truncated) = model(&keys, prefix, delimiter, after, max);
-            let page = list(&h, prefix, delimiter, after, max);
+            let page = list(&runtime, &h, prefix, delimiter, after, max);
             let listed: Vec<String> = page
                 .objects
                 .iter()
@@ -138,7 +139,7 @@ fn list_objects_matches_model() {
         let (all_objects, all_groups, _) = model(&keys, "", delimiter, None, usize::MAX);
         let (mut objects, mut groups, mut after) = (Vec::new(), Vec::new(), None::<String>);
         loop {
-            let page = list(&h, "", delimiter, after.as_deref(), 3);
+            let page = list(&runtime, &h, "", delimiter, after.as_deref(), 3);
             objects.extend(page.objects.iter().map(|entry| entry.key.to_string()));
             groups.extend(page.common_prefixes.iter().cloned());
             if !page.is_truncated {
@@ -153,16 +154,15 @@ fn list_objects_matches_model() {
     // Versions: each object is its null version, paged with markers.
     let (mut seen, mut key_marker, mut version_marker) = (Vec::new(), None, None);
     loop {
-        let page = h
-            .engine
-            .list_object_versions(ListVersionsRequest {
+        let page = runtime
+            .block_on(h.engine.list_object_versions(ListVersionsRequest {
                 bucket: h.bucket.clone(),
                 prefix: String::new(),
                 delimiter: None,
                 key_marker: key_marker.clone(),
                 version_id_marker: version_marker.clone(),
                 max_keys: 7,
-            })
+            }))
             .expect("versions");
         assert!(page
             .versions
@@ -178,16 +178,15 @@ fn list_objects_matches_model() {
     assert_eq!(seen, keys.iter().cloned().collect::<Vec<_>>());
 
     // Versions with a delimiter group like ListObjects.
-    let page = h
-        .engine
-        .list_object_versions(ListVersionsRequest {
+    let page = runtime
+        .block_on(h.engine.list_object_versions(ListVersionsRequest {
             bucket: h.bucket.clone(),
             prefix: "a".to_owned(),
             delimiter: Some("/".to_owned()),
             key_marker: None,
             version_id_marker: None,
             max_keys: 1000,
-        })
+        }))
         .expect("grouped versions");
     let (objects, groups, _) = model(&keys, "a", Some("/"), None, usize::MAX);
     let listed: Vec<String> = page

@@ -157,7 +157,10 @@ async fn upload_complete_and_read_back() {
         part_number_marker: 0,
         max_parts: 10,
     };
-    assert_eq!(code(h.engine.list_parts(listing)), ErrorCode::NoSuchUpload);
+    assert_eq!(
+        code(h.engine.list_parts(listing).await),
+        ErrorCode::NoSuchUpload
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,6 +327,7 @@ async fn list_parts_and_uploads_page() {
                 part_number_marker: marker,
                 max_parts: 2,
             })
+            .await
             .expect("list parts");
         seen.extend(page.parts.iter().map(|part| part.layout.part_number));
         if !page.is_truncated {
@@ -361,6 +365,7 @@ async fn list_parts_and_uploads_page() {
         let page = h
             .engine
             .list_uploads(request(key_marker.clone(), upload_marker.clone(), None))
+            .await
             .expect("list uploads");
         assert!(page.uploads.len() <= 2);
         seen.extend(
@@ -384,6 +389,7 @@ async fn list_parts_and_uploads_page() {
     let grouped = h
         .engine
         .list_uploads(request(None, None, Some("/")))
+        .await
         .expect("grouped");
     assert_eq!(grouped.common_prefixes, vec!["a/".to_owned()]);
     assert_eq!(

@@ -444,6 +444,7 @@ async fn write_preconditions_metadata_and_tags() {
     let (version, tags) = h
         .engine
         .get_object_tagging(&h.bucket, &key_of("t"), None)
+        .await
         .expect("tags");
     assert_eq!(tags, vec![("a".to_owned(), "1".to_owned())]);
     assert_eq!(
@@ -462,12 +463,14 @@ async fn write_preconditions_metadata_and_tags() {
     let (_, tags) = h
         .engine
         .get_object_tagging(&h.bucket, &key_of("t"), None)
+        .await
         .expect("tags");
     assert_eq!(tags, vec![("b".to_owned(), "2".to_owned())]);
     assert_eq!(
         code(
             h.engine
                 .get_object_tagging(&h.bucket, &key_of("none"), None)
+                .await
         ),
         ErrorCode::NoSuchKey
     );
@@ -535,6 +538,7 @@ async fn delete_and_buckets() {
     let names: Vec<String> = h
         .engine
         .list_buckets(&h.owner)
+        .await
         .expect("list")
         .into_iter()
         .map(|b| b.name.to_string())
@@ -546,6 +550,7 @@ async fn delete_and_buckets() {
     assert!(h
         .engine
         .list_buckets(&coffer_types::AccountId("000000000000".to_owned()))
+        .await
         .expect("list")
         .is_empty());
     h.engine
@@ -553,7 +558,7 @@ async fn delete_and_buckets() {
         .await
         .expect("empty bucket deletes");
     assert_eq!(
-        code(h.engine.head_bucket(&h.bucket)),
+        code(h.engine.head_bucket(&h.bucket).await),
         ErrorCode::NoSuchBucket
     );
     assert_eq!(
