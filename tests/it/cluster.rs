@@ -106,6 +106,16 @@ async fn every_node_serves_reads_and_writes_and_holds_a_replica() -> Result<()> 
     }
     assert!(get_bytes(&clients[0], &bucket, "big").await? == big);
 
+    // Raft state on /metrics: three voters, one leader, all with quorum.
+    let mut leaders = 0.0;
+    for node in &cluster.nodes {
+        assert_eq!(node.metric_sum("coffer_raft_voters", &[]).await?, 3.0);
+        assert_eq!(node.metric_sum("coffer_raft_has_quorum", &[]).await?, 1.0);
+        assert!(node.metric_sum("coffer_raft_term", &[]).await? >= 1.0);
+        leaders += node.metric_sum("coffer_raft_is_leader", &[]).await?;
+    }
+    assert_eq!(leaders, 1.0);
+
     // Deletes are seen everywhere at once too.
     clients[0]
         .delete_object()

@@ -28,6 +28,12 @@ pub(crate) struct Progress {
     pub has_quorum: bool,
     pub committed_index: u64,
     pub applied_index: u64,
+    pub term: u64,
+    /// 0 when no leader is known.
+    pub leader_id: u64,
+    pub is_leader: bool,
+    pub voters: u64,
+    pub last_log_index: u64,
 }
 
 /// What the handlers need to know about the node. The engine implements it;
@@ -47,9 +53,15 @@ pub(crate) trait NodeStatus: Send + Sync + 'static {
 impl NodeStatus for Engine {
     fn progress(&self) -> Progress {
         let progress = self.meta().progress();
+        let status = self.meta().status();
         Progress {
             has_leader: progress.has_leader,
-            has_quorum: self.meta().status().has_quorum,
+            has_quorum: status.has_quorum,
+            term: status.term,
+            leader_id: status.leader.unwrap_or(0),
+            is_leader: status.is_leader,
+            voters: status.voters as u64,
+            last_log_index: status.last_log_index,
             committed_index: progress.committed_index,
             applied_index: progress.applied_index,
         }

@@ -50,6 +50,11 @@ fn fake_node(has_leader: bool, probe_dir: PathBuf) -> Arc<FakeNode> {
         progress: Mutex::new(Progress {
             has_leader,
             has_quorum: has_leader,
+            term: 3,
+            leader_id: 1,
+            is_leader: true,
+            voters: 1,
+            last_log_index: 42,
             committed_index: 42,
             applied_index: 41,
         }),
@@ -103,7 +108,13 @@ async fn ready_needs_a_leader() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("no raft leader"), "{body}");
 
+    // A leader is known but this node cannot reach a quorum.
     node.progress.lock().expect("test lock").has_leader = true;
+    let (status, body) = get(&router, "/health/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("no raft quorum"), "{body}");
+
+    node.progress.lock().expect("test lock").has_quorum = true;
     let (status, body) = get(&router, "/health/ready").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
     // The probe cleans up after itself.

@@ -162,6 +162,7 @@ impl BlockStore {
             // in number and time; dropping them is safe (repair).
             match cluster.stragglers.clone().try_acquire_owned() {
                 Ok(permit) => {
+                    metrics::gauge!("coffer_replica_writes_in_flight").increment(1.0);
                     tokio::spawn(async move {
                         let drain = async {
                             while let Some((node, result)) = writes.next().await {
@@ -179,6 +180,7 @@ impl BlockStore {
                     });
                 }
                 Err(_) => {
+                    metrics::counter!("coffer_replica_writes_dropped_total").increment(1);
                     tracing::warn!(%data_id, index, "too many replica writes in flight; leaving this one to repair");
                 }
             }

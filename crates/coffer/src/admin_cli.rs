@@ -42,6 +42,9 @@ pub enum AdminCommand {
     /// leader).
     #[command(subcommand)]
     Job(JobCommand),
+    /// Exit 0 when the node is ready (`/health/ready`), 1 otherwise; for
+    /// container health checks (no credentials needed).
+    Health,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +190,21 @@ pub fn run(args: &AdminArgs) -> anyhow::Result<()> {
 async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
     match &args.command {
+        AdminCommand::Health => {
+            let url = format!("{}/health/ready", client.endpoint);
+            let response = client
+                .http
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("cannot reach {url}"))?;
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            if !status.is_success() {
+                bail!("{status}: {}", body.trim());
+            }
+            println!("{}", body.trim());
+        }
         AdminCommand::Node(NodeCommand::List { json }) => {
             let body = client.call(reqwest::Method::GET, "/admin/v1/nodes").await?;
             let nodes: Vec<NodeView> = serde_json::from_slice(&body).context("unexpected reply")?;

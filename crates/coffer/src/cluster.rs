@@ -80,14 +80,26 @@ pub async fn start(
         match &cluster.start {
             ClusterStart::Init => {
                 // The master key first: it is generated here if missing.
-                load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
-                let (ca_cert_pem, ca_key_pem) = region::create_ca()?;
+                let (master_key, _) =
+                    load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
+                let (ca_cert_pem, ca_key_pem) = region::create_ca(&master_key)?;
                 files.create(config.node_id, &ca_cert_pem, &ca_key_pem)?;
                 tracing::info!("created a new region and its CA");
             }
-            ClusterStart::Join { address, token } => {
+            ClusterStart::Join {
+                address,
+                token: Some(token),
+            } => {
                 join(config, &node, address, token, shutdown).await?;
                 tracing::info!(member = address, "received the region secrets");
+            }
+            ClusterStart::Join { token: None, .. } => {
+                // Given the region's master key: derive the CA, no exchange.
+                let (master_key, _) =
+                    load_master_key(config.master_key_file.as_deref(), &config.data_dir)?;
+                let (ca_cert_pem, ca_key_pem) = region::create_ca(&master_key)?;
+                files.create(config.node_id, &ca_cert_pem, &ca_key_pem)?;
+                tracing::info!("derived the region CA from the configured master key");
             }
             ClusterStart::Existing => bail!(
                 "{} belongs to no region yet: start the first node with --init and the others \

@@ -58,7 +58,7 @@ pub enum ConfigError {
     NeedsRpc(&'static str),
     #[error("--init and --join exclude each other")]
     InitAndJoin,
-    #[error("--join needs --join-token (printed by `coffer admin node token`)")]
+    #[error("--join needs --join-token (printed by `coffer admin node token`), or the region's master key in --master-key-file")]
     JoinWithoutToken,
 }
 
@@ -167,8 +167,9 @@ pub enum ClusterStart {
     Init,
     Join {
         address: String,
-        /// Secret: never logged (`Debug` is redacted).
-        token: zeroize::Zeroizing<String>,
+        /// Secret: never logged (`Debug` is redacted). `None` when every
+        /// node is given the same master key file instead.
+        token: Option<zeroize::Zeroizing<String>>,
     },
 }
 
@@ -444,7 +445,7 @@ pub fn resolve(
             .filter(|n| *n >= 10)
             .ok_or_else(|| "expected a number of log entries, at least 10".to_owned())
     })?;
-    let cluster = resolve_cluster(args, env, &file_cluster)?;
+    let cluster = resolve_cluster(args, env, &file_cluster, master_key_file.is_some())?;
 
     Ok(ServerConfig {
         data_dir,
@@ -477,6 +478,7 @@ fn resolve_cluster(
     args: &ServerArgs,
     env: &dyn Fn(&str) -> Option<String>,
     file: &FileCluster,
+    has_master_key_file: bool,
 ) -> Result<Option<ClusterSettings>, ConfigError> {
     let init = args.init
         || env("COFFER_INIT").is_some_and(|value| value == "true" || value == "1")
@@ -517,7 +519,11 @@ fn resolve_cluster(
         (true, None, _) => ClusterStart::Init,
         (false, Some(address), Some(token)) => ClusterStart::Join {
             address: parse_with("join", address, parse_host_port)?,
-            token: zeroize::Zeroizing::new(token.value),
+            token: Some(zeroize::Zeroizing::new(token.value)),
+        },
+        (false, Some(address), None) if has_master_key_file => ClusterStart::Join {
+            address: parse_with("join", address, parse_host_port)?,
+            token: None,
         },
         (false, Some(_), None) => return Err(ConfigError::JoinWithoutToken),
         (false, None, _) => ClusterStart::Existing,

@@ -6,6 +6,10 @@
 //! directory that already belongs to a region: it restarts from its own
 //! files and ignores `--init`/`--join`.
 //!
+//! The CA key is derived from the master key, so nodes started with the
+//! same `COFFER_MASTER_KEY_FILE` join with `--join` alone (no token): each
+//! derives the CA and issues its own certificate.
+//!
 //! A join token is `coffer-join-1.` followed by base64url of the 32-byte
 //! secret (derived from the master key) and the CA certificate (DER): the
 //! joining node trusts only that CA when it fetches the secrets, and the
@@ -18,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use base64::Engine as _;
+use coffer_crypto::MasterKey;
 use coffer_rpc::{NodeIdentity, NODE_TLS_NAME};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -64,9 +69,22 @@ fn ca_params() -> anyhow::Result<CertificateParams> {
     Ok(params)
 }
 
-/// A new region CA: (certificate PEM, key PEM).
-pub fn create_ca() -> anyhow::Result<(String, Zeroizing<String>)> {
-    let key = KeyPair::generate().context("cannot generate the region CA key")?;
+/// PKCS#8 v1 of an Ed25519 key: this fixed header, then the 32-byte seed
+/// (RFC 8410 §7).
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// The region CA: an Ed25519 key derived from the master key, and a
+/// self-signed certificate for it: (certificate PEM, key PEM). Every node
+/// with the master key derives the same key and subject, which is all a
+/// chain is verified by.
+pub fn create_ca(master_key: &MasterKey) -> anyhow::Result<(String, Zeroizing<String>)> {
+    let seed = master_key.region_ca_seed();
+    let mut pkcs8 = Zeroizing::new(Vec::with_capacity(48));
+    pkcs8.extend_from_slice(&ED25519_PKCS8_PREFIX);
+    pkcs8.extend_from_slice(seed.as_ref());
+    let key = KeyPair::try_from(pkcs8.as_slice()).context("cannot derive the region CA key")?;
     let cert = ca_params()?
         .self_signed(&key)
         .context("cannot sign the region CA")?;
@@ -218,7 +236,7 @@ mod tests {
 
     #[test]
     fn token_round_trips_and_rejects_garbage() {
-        let (ca_cert_pem, _key) = create_ca().expect("CA");
+        let (ca_cert_pem, _key) = create_ca(&MasterKey::generate()).expect("CA");
         let secret = [7u8; 32];
         let token = format_token(&secret, &ca_cert_pem).expect("token");
         assert!(token.starts_with(TOKEN_PREFIX));
@@ -247,7 +265,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let files = RegionFiles::new(dir.path());
         assert!(!files.exist());
-        let (ca_cert_pem, ca_key_pem) = create_ca().expect("CA");
+        let master = MasterKey::generate();
+        let (ca_cert_pem, ca_key_pem) = create_ca(&master).expect("CA");
+        // Derived: the same master key gives the same CA key.
+        assert_eq!(
+            create_ca(&master).expect("CA").1.as_str(),
+            ca_key_pem.as_str()
+        );
+        assert_ne!(
+            create_ca(&MasterKey::generate()).expect("CA").1.as_str(),
+            ca_key_pem.as_str()
+        );
         files.create(3, &ca_cert_pem, &ca_key_pem).expect("create");
         assert!(files.exist());
         let loaded = files.load().expect("load");

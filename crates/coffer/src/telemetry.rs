@@ -51,6 +51,11 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
             REQUEST_DURATION_BUCKETS_SECONDS,
         )
         .context("invalid histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("coffer_rpc_client_duration_seconds".to_owned()),
+            REQUEST_DURATION_BUCKETS_SECONDS,
+        )
+        .context("invalid histogram buckets")?
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).context("cannot install the metrics recorder")?;

@@ -57,9 +57,20 @@ impl MasterKey {
     /// master key, so every member can check a token without storing one,
     /// and it changes only with the master key.
     pub fn join_secret(&self) -> zeroize::Zeroizing<[u8; KEY_SIZE_BYTES]> {
+        self.derive(JOIN_SECRET_INFO)
+    }
+
+    /// The seed of the region CA's Ed25519 key: every node that holds the
+    /// master key arrives at the same CA, so nodes given the same
+    /// `COFFER_MASTER_KEY_FILE` can join without a token.
+    pub fn region_ca_seed(&self) -> zeroize::Zeroizing<[u8; KEY_SIZE_BYTES]> {
+        self.derive(REGION_CA_INFO)
+    }
+
+    fn derive(&self, info: &[u8]) -> zeroize::Zeroizing<[u8; KEY_SIZE_BYTES]> {
         let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.bytes);
         let mut secret = zeroize::Zeroizing::new([0u8; KEY_SIZE_BYTES]);
-        hkdf.expand(JOIN_SECRET_INFO, secret.as_mut())
+        hkdf.expand(info, secret.as_mut())
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         secret
     }
@@ -79,6 +90,8 @@ impl MasterKey {
 
 /// HKDF info of the join-token secret; never reused for another key.
 const JOIN_SECRET_INFO: &[u8] = b"coffer/v1/join-token";
+/// HKDF info of the region CA key seed.
+const REGION_CA_INFO: &[u8] = b"coffer/v1/region-ca";
 
 impl Drop for MasterKey {
     fn drop(&mut self) {
