@@ -521,3 +521,99 @@ async fn faults_lose_nothing_acknowledged() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_node_moves_its_blocks_first() -> Result<()> {
+    let cluster = Cluster::start(3, &[]).await?;
+    let client = cluster.nodes[0].client();
+    let bucket = unique_bucket("remove");
+    create_bucket(&client, &bucket).await?;
+    let mut bodies = Vec::new();
+    for index in 0..6 {
+        let body = random_bytes(1 + index * 300_000);
+        put_bytes(&client, &bucket, &format!("k{index}"), &body).await?;
+        bodies.push(body);
+    }
+    let output = coffer_e2e::cluster::admin(&cluster.nodes[0], &["node", "remove", "3"])?;
+    assert!(output.contains("node 3 removed"), "{output}");
+    let nodes = cluster.node_list(1)?;
+    assert_eq!(
+        nodes.iter().map(|node| node.node_id).collect::<Vec<_>>(),
+        vec![1, 2],
+        "{nodes:?}"
+    );
+    // Two nodes left: every block is on both, copied before the removal.
+    let names = |node: &Server| -> std::collections::BTreeSet<String> {
+        block_files(&node.blocks_dir())
+            .iter()
+            .filter_map(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+            })
+            .collect()
+    };
+    assert_eq!(names(&cluster.nodes[0]), names(&cluster.nodes[1]));
+    let jobs: Vec<serde_json::Value> = serde_json::from_str(&coffer_e2e::cluster::admin(
+        &cluster.nodes[0],
+        &["job", "list", "--json"],
+    )?)?;
+    assert!(
+        jobs.iter()
+            .any(|job| job["kind"] == "drain" && job["state"] == "done" && job["errors"] == 0),
+        "{jobs:?}"
+    );
+    // The removed node's copies are not needed: stop it and read all
+    // from both remaining nodes.
+    let mut nodes = cluster.nodes;
+    nodes.pop();
+    let second = nodes[1].client();
+    for (index, body) in bodies.iter().enumerate() {
+        let key = format!("k{index}");
+        assert!(
+            get_bytes(&client, &bucket, &key).await? == *body,
+            "{key} on node 1"
+        );
+        assert!(
+            get_bytes(&second, &bucket, &key).await? == *body,
+            "{key} on node 2"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_replica_is_skipped_and_replaced() -> Result<()> {
+    let cluster = Cluster::start(3, &[]).await?;
+    let bucket = unique_bucket("corrupt");
+    create_bucket(&cluster.nodes[0].client(), &bucket).await?;
+    let body = random_bytes(MIB);
+    put_bytes(&cluster.nodes[0].client(), &bucket, "k", &body).await?;
+    // The object is one block, on every node; damage node 2's copy.
+    let files = block_files(&cluster.nodes[1].blocks_dir());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let path = cluster.nodes[1].blocks_dir().join(&files[0]);
+    let good = std::fs::read(&path)?;
+    let mut damaged = good.clone();
+    damaged[good.len() / 2] ^= 0x01;
+    std::fs::write(&path, &damaged)?;
+
+    // Node 2 reads its own replica first, finds it fails authentication,
+    // and serves the object from another replica.
+    let read = get_bytes(&cluster.nodes[1].client(), &bucket, "k").await?;
+    assert!(read == body, "the corrupt replica was served");
+    assert!(
+        cluster.nodes[1]
+            .metric_sum("coffer_corrupt_replicas_total", &[])
+            .await?
+            >= 1.0
+    );
+    // And the corrupt replica is replaced by a good copy.
+    eventually("the corrupt replica is replaced", || async {
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == good => Ok(()),
+            Ok(_) => bail!("still the damaged copy"),
+            Err(error) => bail!("not there yet: {error}"),
+        }
+    })
+    .await
+}

@@ -188,7 +188,30 @@ pub(crate) async fn remove_node(
     State(state): State<Arc<AdminState>>,
     Path(node_id): Path<u64>,
 ) -> Result<StatusCode, AdminError> {
-    cluster(&state)?.remove_node(node_id).await?;
+    let cluster = cluster(&state)?;
+    if !cluster
+        .nodes()
+        .await?
+        .iter()
+        .any(|node| node.node_id == node_id)
+    {
+        return Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("node {node_id} is not a member"),
+        ));
+    }
+    // First move the node's blocks to where they will belong, while it can
+    // still serve them; only a clean drain lets the removal go ahead.
+    if let Some(engine) = &state.engine {
+        let (job, clean) = engine.drain_node(node_id).await;
+        if !clean {
+            return Err(AdminError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("draining node {node_id} failed for some blocks (job {job}); not removed — retry when all nodes are up"),
+            ));
+        }
+    }
+    cluster.remove_node(node_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

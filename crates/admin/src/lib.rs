@@ -91,6 +91,8 @@ pub(crate) struct AdminState {
     pub disk_probe: health::DiskProbe,
     pub credentials: Option<Arc<dyn AdminCredentials>>,
     pub cluster: Option<Arc<dyn ClusterAdmin>>,
+    /// Drains a node's blocks before its removal (absent in handler tests).
+    pub engine: Option<Arc<Engine>>,
 }
 
 /// The admin API's dependencies; both absent in handler tests.
@@ -103,13 +105,23 @@ pub struct AdminApi {
 
 /// The admin endpoint as an axum router.
 pub fn router(engine: Arc<Engine>, metrics: PrometheusHandle, api: AdminApi) -> axum::Router {
-    router_with(engine, metrics, api)
+    router_inner(engine.clone(), metrics, api, Some(engine))
 }
 
+#[cfg(test)]
 pub(crate) fn router_with(
     status: Arc<dyn NodeStatus>,
     metrics: PrometheusHandle,
     api: AdminApi,
+) -> axum::Router {
+    router_inner(status, metrics, api, None)
+}
+
+fn router_inner(
+    status: Arc<dyn NodeStatus>,
+    metrics: PrometheusHandle,
+    api: AdminApi,
+    engine: Option<Arc<Engine>>,
 ) -> axum::Router {
     let disk_probe = health::DiskProbe::new(status.probe_dir());
     let state = Arc::new(AdminState {
@@ -119,6 +131,7 @@ pub(crate) fn router_with(
         disk_probe,
         credentials: api.credentials,
         cluster: api.cluster,
+        engine,
     });
     let admin_api = axum::Router::new()
         .route("/admin/v1/nodes", get(api::list_nodes))

@@ -46,6 +46,8 @@ pub trait BlockTransport: Send + Sync + 'static {
         length: u64,
     ) -> Result<Vec<u8>, BlobError>;
     async fn delete(&self, node: u64, data_id: DataId, block_count: u64) -> Result<(), BlobError>;
+    /// Remove one block from `node` (a replica found corrupt).
+    async fn delete_block(&self, node: u64, data_id: DataId, index: u64) -> Result<(), BlobError>;
     /// The block's size on `node`, or `None` when it has no such block.
     async fn stat(&self, node: u64, data_id: DataId, index: u64) -> Result<Option<u64>, BlobError>;
 }
@@ -84,7 +86,18 @@ impl Cluster {
 
     /// The nodes that should hold block `index` of `data_id`, best first.
     pub(crate) fn replicas(&self, data_id: &DataId, index: u64) -> Vec<u64> {
-        let nodes = self.config.membership.nodes();
+        self.replicas_without(data_id, index, None)
+    }
+
+    /// Placement as it will be once `excluded` has left the region.
+    pub(crate) fn replicas_without(
+        &self,
+        data_id: &DataId,
+        index: u64,
+        excluded: Option<u64>,
+    ) -> Vec<u64> {
+        let mut nodes = self.config.membership.nodes();
+        nodes.retain(|node| Some(node.node_id) != excluded);
         let count = self.config.replication_factor.max(1).min(nodes.len());
         placement::replicas(data_id, index, &nodes, count)
     }
@@ -197,6 +210,22 @@ impl BlockStore {
         offset: u64,
         length: u64,
     ) -> Result<Vec<u8>, BlobError> {
+        self.read_replicated_avoiding(cluster, data_id, index, offset, length, &[])
+            .await
+            .map(|(_, bytes)| bytes)
+    }
+
+    /// Read from the first replica not in `avoid`; returns which node
+    /// served the bytes.
+    pub(crate) async fn read_replicated_avoiding(
+        &self,
+        cluster: &Cluster,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+        avoid: &[u64],
+    ) -> Result<(u64, Vec<u8>), BlobError> {
         let mut order = cluster.replicas(&data_id, index);
         // Local first when this node holds a replica (no network hop).
         if let Some(position) = order.iter().position(|&id| id == cluster.local_node_id()) {
@@ -207,6 +236,7 @@ impl BlockStore {
                 order.push(member);
             }
         }
+        order.retain(|node| !avoid.contains(node));
         let mut last_error = BlobError::NotFound { data_id, index };
         for node in order {
             let result = if node == cluster.local_node_id() {
@@ -218,7 +248,7 @@ impl BlockStore {
                     .await
             };
             match result {
-                Ok(bytes) => return Ok(bytes),
+                Ok(bytes) => return Ok((node, bytes)),
                 Err(error) => {
                     if !matches!(error, BlobError::NotFound { .. }) {
                         tracing::warn!(node, %data_id, index, %error, "replica read failed; trying the next");
@@ -280,10 +310,22 @@ impl BlockStore {
     /// (or from any other member: blocks placed under an older membership)
     /// and write it to those that do not. A no-op when standalone.
     pub async fn repair_block(&self, data_id: DataId, index: u64) -> BlockRepair {
+        self.repair_block_without(data_id, index, None).await
+    }
+
+    /// `repair_block` for the placement without node `excluded`: before a
+    /// node is removed, its blocks are copied to where they will belong
+    /// (it stays a source meanwhile).
+    pub async fn repair_block_without(
+        &self,
+        data_id: DataId,
+        index: u64,
+        excluded: Option<u64>,
+    ) -> BlockRepair {
         let Some(cluster) = &self.cluster else {
             return BlockRepair::default();
         };
-        let replicas = cluster.replicas(&data_id, index);
+        let replicas = cluster.replicas_without(&data_id, index, excluded);
         let mut missing = Vec::new();
         for &node in &replicas {
             let present = if node == cluster.local_node_id() {
@@ -340,5 +382,54 @@ impl BlockStore {
             }
         }
         outcome
+    }
+}
+
+impl BlockStore {
+    /// Read a block range, skipping the nodes in `avoid` (replicas whose
+    /// bytes failed authentication). Returns the node that served it
+    /// (`None` when standalone, where there is no other copy to try).
+    pub async fn read_block_range_avoiding(
+        &self,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+        avoid: &[u64],
+    ) -> Result<(Option<u64>, Vec<u8>), BlobError> {
+        match &self.cluster {
+            Some(cluster) => self
+                .read_replicated_avoiding(cluster, data_id, index, offset, length, avoid)
+                .await
+                .map(|(node, bytes)| (Some(node), bytes)),
+            None => Ok((None, self.read_local(data_id, index, offset, length).await?)),
+        }
+    }
+
+    /// A replica on `node` failed authentication: remove it and let repair
+    /// write a good copy in its place (in the background).
+    pub fn discard_corrupt_replica(&self, node: u64, data_id: DataId, index: u64) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        metrics::counter!("coffer_corrupt_replicas_total").increment(1);
+        let store = BlockStore {
+            root: self.root.clone(),
+            inner: Arc::clone(&self.inner),
+            cluster: Some(cluster.clone()),
+        };
+        tokio::spawn(async move {
+            let removed = if node == cluster.local_node_id() {
+                store.remove_local_block(data_id, index).await
+            } else {
+                cluster.transport().delete_block(node, data_id, index).await
+            };
+            if let Err(error) = removed {
+                tracing::warn!(node, %data_id, index, %error, "could not remove a corrupt replica");
+                return;
+            }
+            let repair = store.repair_block(data_id, index).await;
+            tracing::info!(node, %data_id, index, copied = repair.copied, "replaced a corrupt replica");
+        });
     }
 }

@@ -252,6 +252,19 @@ impl BlockStore {
         .await
     }
 
+    /// Remove one local block file (a replica found corrupt); absent is fine.
+    pub async fn remove_local_block(&self, data_id: DataId, index: u64) -> Result<(), BlobError> {
+        check_index(index)?;
+        let inner = Arc::clone(&self.inner);
+        let path = self.block_path(data_id, index);
+        run_blocking(move || {
+            files::remove_counted(&path, &inner.counters)
+                .map(|_removed| ())
+                .map_err(BlobError::from)
+        })
+        .await
+    }
+
     /// The size of a local block, or `None` if this node has no such file.
     pub async fn stat_local(&self, data_id: DataId, index: u64) -> Result<Option<u64>, BlobError> {
         check_index(index)?;

@@ -16,6 +16,8 @@ use crate::credentials::root_credentials;
 const ENDPOINT_DEFAULT: &str = "http://127.0.0.1:9001";
 /// Listing a region asks every node for its status: allow for that.
 const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Removing a node first copies its blocks elsewhere: allow for that.
+const REMOVE_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
 /// An admin reply larger than this is not one.
 const RESPONSE_BYTES_MAX: usize = 4 * 1024 * 1024;
 
@@ -139,6 +141,16 @@ impl Client {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.call_within(method, path, Duration::from_millis(REQUEST_TIMEOUT_MS))
+            .await
+    }
+
+    async fn call_within(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<u8>> {
         let date = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_secs() as i64);
@@ -152,6 +164,7 @@ impl Client {
                 "authorization",
                 auth::authorization(&self.access_key_id, &signature),
             )
+            .timeout(timeout)
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
@@ -271,10 +284,12 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Node(NodeCommand::Remove { node_id }) => {
+            eprintln!("moving node {node_id}'s blocks to the other nodes, then removing it…");
             client
-                .call(
+                .call_within(
                     reqwest::Method::DELETE,
                     &format!("/admin/v1/nodes/{node_id}"),
+                    Duration::from_millis(REMOVE_TIMEOUT_MS),
                 )
                 .await?;
             println!("node {node_id} removed");

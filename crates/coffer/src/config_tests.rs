@@ -435,6 +435,9 @@ fn the_example_config_documents_every_key_and_parses() {
     assert!(file.region.is_some() && file.domain.is_some() && file.tls_cert.is_some());
     assert!(file.tls_key.is_some() && file.master_key_file.is_some() && file.node_id.is_some());
     assert!(file.block_size_bytes.is_some() && file.log_format.is_some());
+    assert!(file.rpc_listen.is_some() && file.rpc_advertise.is_some() && file.zone.is_some());
+    assert!(file.init.is_some() && file.join.is_some() && file.join_token.is_some());
+    assert!(file.replication_factor.is_some() && file.raft_snapshot_logs.is_some());
     // As shipped (all commented out) it is empty: the defaults apply.
     assert_eq!(
         FileConfig::parse(text, Path::new("x")).expect("parses"),

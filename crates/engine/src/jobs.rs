@@ -136,8 +136,37 @@ impl Jobs {
 
 /// Walk every block run once and repair what is missing. Returns the job.
 pub(crate) async fn repair_pass(engine: &Engine, reason: String) -> u64 {
-    let id = engine.jobs.start("repair", reason);
-    let outcome = run_repair(engine, id).await;
+    placement_pass(engine, "repair", reason, None).await
+}
+
+/// Copy every block to the placement it will have once `node_id` has left
+/// (run before removing a node). Returns the job and whether it finished
+/// without errors.
+pub(crate) async fn drain_pass(engine: &Engine, node_id: u64) -> (u64, bool) {
+    let id = placement_pass(
+        engine,
+        "drain",
+        format!("before removing node {node_id}"),
+        Some(node_id),
+    )
+    .await;
+    let clean = engine
+        .jobs
+        .list()
+        .into_iter()
+        .find(|view| view.id == id)
+        .is_some_and(|view| view.state == JobState::Done && view.errors == 0);
+    (id, clean)
+}
+
+async fn placement_pass(
+    engine: &Engine,
+    kind: &'static str,
+    reason: String,
+    excluded: Option<u64>,
+) -> u64 {
+    let id = engine.jobs.start(kind, reason);
+    let outcome = run_repair(engine, id, excluded).await;
     engine.jobs.update(id, |view| {
         view.state = if outcome.is_ok() {
             JobState::Done
@@ -163,7 +192,11 @@ pub(crate) async fn repair_pass(engine: &Engine, reason: String) -> u64 {
     id
 }
 
-async fn run_repair(engine: &Engine, id: u64) -> Result<(), coffer_meta::MetaError> {
+async fn run_repair(
+    engine: &Engine,
+    id: u64,
+    excluded: Option<u64>,
+) -> Result<(), coffer_meta::MetaError> {
     // First count, so progress has a total (a metadata-only walk).
     let mut total = 0u64;
     let mut after: Option<Vec<u8>> = None;
@@ -182,7 +215,10 @@ async fn run_repair(engine: &Engine, id: u64) -> Result<(), coffer_meta::MetaErr
         let (runs, next) = engine.meta.data_runs(after.as_deref(), RUNS_PAGE_RECORDS)?;
         for (data_id, block_count) in runs {
             for index in 0..block_count {
-                let repair = engine.blocks.repair_block(data_id, index).await;
+                let repair = engine
+                    .blocks
+                    .repair_block_without(data_id, index, excluded)
+                    .await;
                 engine.jobs.update(id, |view| {
                     view.done += 1;
                     view.bytes_copied += repair.copied_bytes;

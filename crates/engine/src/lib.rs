@@ -116,6 +116,13 @@ impl Engine {
         }))
     }
 
+    /// Copy every block to where it belongs once `node_id` has left the
+    /// region (a "drain" job); true when no block failed. Run before the
+    /// node is removed, while it can still serve as a source.
+    pub async fn drain_node(&self, node_id: u64) -> (u64, bool) {
+        jobs::drain_pass(self, node_id).await
+    }
+
     /// Recent background jobs (repair, rebalance), oldest first.
     pub fn jobs(&self) -> Vec<JobView> {
         self.jobs.list()

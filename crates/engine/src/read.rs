@@ -121,6 +121,37 @@ fn open_extent(
     Ok(sealed)
 }
 
+/// Replicas tried per block before a read gives up on corruption.
+const CORRUPT_REPLICAS_TRIED_MAX: usize = 7;
+
+/// Check a sealed extent's length and open it (inline when small).
+async fn open_sealed(
+    key: &Arc<DataKey>,
+    part: &Arc<PartLayout>,
+    extent: Extent,
+    sealed: Vec<u8>,
+    sealed_length: u64,
+) -> Result<Vec<u8>, std::io::Error> {
+    if sealed.len() as u64 != sealed_length {
+        return Err(corrupt(format!(
+            "block {} is short: {} of {sealed_length} bytes",
+            part.data_id,
+            sealed.len()
+        )));
+    }
+    // A small read (one 4 KiB object, one segment) decrypts in microseconds:
+    // doing it here saves a hand-off to a blocking thread and back, which
+    // costs more than the decryption (bench/RESULTS.md, "small").
+    if sealed.len() <= OPEN_INLINE_BYTES_MAX {
+        open_extent(key, part, extent, sealed)
+    } else {
+        let (key, part) = (key.clone(), part.clone());
+        tokio::task::spawn_blocking(move || open_extent(&key, &part, extent, sealed))
+            .await
+            .map_err(|error| corrupt(format!("decrypt task: {error}")))?
+    }
+}
+
 /// Read and open one window.
 async fn read_window(
     store: Arc<BlockStore>,
@@ -137,38 +168,44 @@ async fn read_window(
     let sealed_length = (extent_end - extent_start)
         + (last_segment - first_segment + 1) * SEGMENT_OVERHEAD_BYTES as u64;
     let offset = (first_segment - window.block_index * segments_per_block) * SEALED_SEGMENT_BYTES;
-    let sealed = store
-        .read_block_range(part.data_id, window.block_index, offset, sealed_length)
-        .await
-        .map_err(|error| {
-            corrupt(format!(
-                "reading block {}-{}: {error}",
-                part.data_id, window.block_index
-            ))
-        })?;
-    if sealed.len() as u64 != sealed_length {
-        return Err(corrupt(format!(
-            "block {}-{} is short: {} of {sealed_length} bytes",
-            part.data_id,
-            window.block_index,
-            sealed.len()
-        )));
-    }
     let extent = Extent {
         first_segment,
         last_segment,
         segment_count,
     };
-    // A small read (one 4 KiB object, one segment) decrypts in microseconds:
-    // doing it here saves a hand-off to a blocking thread and back, which
-    // costs more than the decryption (bench/RESULTS.md, "small").
-    let opened = if sealed.len() <= OPEN_INLINE_BYTES_MAX {
-        open_extent(&key, &window.part, extent, sealed)?
-    } else {
-        let part = window.part.clone();
-        tokio::task::spawn_blocking(move || open_extent(&key, &part, extent, sealed))
+    // A replica whose bytes fail authentication is skipped (and replaced in
+    // the background); the next replica is tried, up to every node.
+    let mut corrupt_nodes: Vec<u64> = Vec::new();
+    let opened = loop {
+        let (node, sealed) = store
+            .read_block_range_avoiding(
+                part.data_id,
+                window.block_index,
+                offset,
+                sealed_length,
+                &corrupt_nodes,
+            )
             .await
-            .map_err(|error| corrupt(format!("decrypt task: {error}")))??
+            .map_err(|error| {
+                corrupt(format!(
+                    "reading block {}-{}: {error}",
+                    part.data_id, window.block_index
+                ))
+            })?;
+        match open_sealed(&key, &window.part, extent, sealed, sealed_length).await {
+            Ok(opened) => break opened,
+            Err(error) => {
+                let Some(node) = node else {
+                    return Err(error);
+                };
+                tracing::warn!(node, data_id = %part.data_id, block = window.block_index, %error, "corrupt replica; reading another");
+                store.discard_corrupt_replica(node, part.data_id, window.block_index);
+                corrupt_nodes.push(node);
+                if corrupt_nodes.len() >= CORRUPT_REPLICAS_TRIED_MAX {
+                    return Err(error);
+                }
+            }
+        }
     };
     let from = (window.start - extent_start) as usize;
     let to = (window.end - extent_start) as usize;

@@ -299,6 +299,23 @@ impl BlockTransport for RpcClient {
         let request = pb::DeleteDataRequest {
             data_id: Bytes::copy_from_slice(&data_id.0),
             block_count,
+            only_index: None,
+        };
+        self.blocks_of(node)
+            .map_err(unreachable)?
+            .delete(timed(request, BLOCK_SMALL_CALL_TIMEOUT_MS))
+            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
+            .await
+            .map_err(unreachable)?;
+        Ok(())
+    }
+
+    async fn delete_block(&self, node: u64, data_id: DataId, index: u64) -> Result<(), BlobError> {
+        let unreachable = |status| blob_error(node, data_id, index, status);
+        let request = pb::DeleteDataRequest {
+            data_id: Bytes::copy_from_slice(&data_id.0),
+            block_count: 0,
+            only_index: Some(index),
         };
         self.blocks_of(node)
             .map_err(unreachable)?

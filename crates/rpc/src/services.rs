@@ -331,11 +331,16 @@ impl pb::blocks_server::Blocks for BlocksService {
         require_peer(&request)?;
         let delete = request.into_inner();
         let data_id = data_id(&delete.data_id)?;
-        self.0
-            .blocks
-            .delete_local(data_id, delete.block_count)
-            .await
-            .map_err(blob_status)?;
+        match delete.only_index {
+            Some(index) => self.0.blocks.remove_local_block(data_id, index).await,
+            None => {
+                self.0
+                    .blocks
+                    .delete_local(data_id, delete.block_count)
+                    .await
+            }
+        }
+        .map_err(blob_status)?;
         Ok(Response::new(pb::Empty {}))
     }
 
