@@ -26,6 +26,17 @@ const MIB: usize = 1024 * 1024;
 /// Generous bounds: a debug build on two busy cores.
 const CONVERGE_TIMEOUT_MS: u64 = 120_000;
 
+/// The names of a node's block files.
+fn block_names(node: &Server) -> std::collections::BTreeSet<String> {
+    block_files(&node.blocks_dir())
+        .iter()
+        .filter_map(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 fn fault_client(node: &Server) -> aws_sdk_s3::Client {
     node.client_with(ClientOptions {
         operation_timeout: Some(Duration::from_secs(8)),
@@ -456,19 +467,12 @@ async fn faults_lose_nothing_acknowledged() -> Result<()> {
     // the leader's last repair pass checked, once a pass finds nothing left
     // to copy — and nothing the others lack. (The others may still hold
     // garbage waiting for GC.)
-    let names = |node: &Server| -> std::collections::BTreeSet<String> {
-        block_files(&node.blocks_dir())
-            .iter()
-            .filter_map(|path| {
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-            })
-            .collect()
-    };
     let repair_started = Instant::now();
     eventually("the wiped node holds every block again", || async {
-        let (wiped_blocks, member_blocks) =
-            (names(&cluster.nodes[wiped]), names(&cluster.nodes[member]));
+        let (wiped_blocks, member_blocks) = (
+            block_names(&cluster.nodes[wiped]),
+            block_names(&cluster.nodes[member]),
+        );
         let leader = cluster.leader_index(member)?;
         let jobs: Vec<serde_json::Value> = serde_json::from_str(&coffer_e2e::cluster::admin(
             &cluster.nodes[leader],
@@ -543,16 +547,10 @@ async fn removing_a_node_moves_its_blocks_first() -> Result<()> {
         "{nodes:?}"
     );
     // Two nodes left: every block is on both, copied before the removal.
-    let names = |node: &Server| -> std::collections::BTreeSet<String> {
-        block_files(&node.blocks_dir())
-            .iter()
-            .filter_map(|path| {
-                path.file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-            })
-            .collect()
-    };
-    assert_eq!(names(&cluster.nodes[0]), names(&cluster.nodes[1]));
+    assert_eq!(
+        block_names(&cluster.nodes[0]),
+        block_names(&cluster.nodes[1])
+    );
     let jobs: Vec<serde_json::Value> = serde_json::from_str(&coffer_e2e::cluster::admin(
         &cluster.nodes[0],
         &["job", "list", "--json"],

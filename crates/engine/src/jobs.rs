@@ -201,7 +201,8 @@ async fn run_repair(
     let mut total = 0u64;
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let (runs, next) = engine.meta.data_runs(after.as_deref(), RUNS_PAGE_RECORDS)?;
+        let coffer_meta::DataRunsPage { runs, next } =
+            engine.meta.data_runs(after.as_deref(), RUNS_PAGE_RECORDS)?;
         total += runs.iter().map(|(_, blocks)| blocks).sum::<u64>();
         engine.jobs.update(id, |view| view.total = total);
         match next {
@@ -212,7 +213,8 @@ async fn run_repair(
     let started = Instant::now();
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let (runs, next) = engine.meta.data_runs(after.as_deref(), RUNS_PAGE_RECORDS)?;
+        let coffer_meta::DataRunsPage { runs, next } =
+            engine.meta.data_runs(after.as_deref(), RUNS_PAGE_RECORDS)?;
         for (data_id, block_count) in runs {
             for index in 0..block_count {
                 let repair = engine

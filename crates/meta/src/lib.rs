@@ -416,11 +416,7 @@ impl MetaStore {
     }
 
     /// Block runs named by committed records, a page at a time (repair).
-    pub fn data_runs(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<(Vec<(DataId, u64)>, Option<Vec<u8>>)> {
+    pub fn data_runs(&self, after: Option<&[u8]>, limit: usize) -> Result<DataRunsPage> {
         queries::data_runs(&self.view(), after, limit)
     }
 

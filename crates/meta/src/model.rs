@@ -81,6 +81,15 @@ pub struct PartLayout {
     pub checksum: Option<Checksum>,
 }
 
+/// One page of `MetaStore::data_runs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataRunsPage {
+    /// (data id, block count) of each part met on this page.
+    pub runs: Vec<(DataId, u64)>,
+    /// Pass as `after` for the next page; `None` when the walk is done.
+    pub next: Option<Vec<u8>>,
+}
+
 impl PartLayout {
     /// Block files of this part: its size in whole or partial blocks.
     pub fn block_count(&self) -> u64 {

@@ -252,7 +252,7 @@ pub fn data_runs(
     view: &impl KvRead,
     after: Option<&[u8]>,
     limit: usize,
-) -> Result<(Vec<(DataId, u64)>, Option<Vec<u8>>), MetaError> {
+) -> Result<DataRunsPage, MetaError> {
     let mut runs = Vec::new();
     let mut last_key: Option<Vec<u8>> = None;
     for prefix in [keys::OBJECT, keys::PART] {
@@ -288,8 +288,11 @@ pub fn data_runs(
             })
         })?;
         if records >= limit {
-            return Ok((runs, last_key));
+            return Ok(DataRunsPage {
+                runs,
+                next: last_key,
+            });
         }
     }
-    Ok((runs, None))
+    Ok(DataRunsPage { runs, next: None })
 }

@@ -57,6 +57,17 @@ fn timed<T>(message: T, timeout_ms: u64) -> Request<T> {
     request
 }
 
+/// A membership call, marked when one node hands it on to the leader.
+fn membership_request<T>(message: T, forwarded: bool) -> Request<T> {
+    let mut request = timed(message, ADD_MEMBER_TIMEOUT_MS);
+    if forwarded {
+        request
+            .metadata_mut()
+            .insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
+    }
+    request
+}
+
 /// `call.within(ms)`: `deadline` as a method.
 pub(crate) trait Within<T>: std::future::Future<Output = Result<T, Status>> + Sized {
     fn within(self, timeout_ms: u64) -> impl std::future::Future<Output = Result<T, Status>> {
@@ -161,14 +172,8 @@ impl RpcClient {
         node: pb::NodeAddress,
         forwarded: bool,
     ) -> Result<(), Status> {
-        let mut request = timed(node, ADD_MEMBER_TIMEOUT_MS);
-        if forwarded {
-            request
-                .metadata_mut()
-                .insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
-        }
         self.cluster_at(address)?
-            .add_member(request)
+            .add_member(membership_request(node, forwarded))
             .within(ADD_MEMBER_TIMEOUT_MS)
             .await?;
         Ok(())
@@ -180,14 +185,11 @@ impl RpcClient {
         node_id: NodeId,
         forwarded: bool,
     ) -> Result<(), Status> {
-        let mut request = timed(pb::RemoveMemberRequest { node_id }, ADD_MEMBER_TIMEOUT_MS);
-        if forwarded {
-            request
-                .metadata_mut()
-                .insert(FORWARDED_HEADER, "1".parse().expect("ascii"));
-        }
         self.cluster_at(address)?
-            .remove_member(request)
+            .remove_member(membership_request(
+                pb::RemoveMemberRequest { node_id },
+                forwarded,
+            ))
             .within(ADD_MEMBER_TIMEOUT_MS)
             .await?;
         Ok(())
