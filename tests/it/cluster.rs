@@ -615,3 +615,172 @@ async fn a_corrupt_replica_is_skipped_and_replaced() -> Result<()> {
     })
     .await
 }
+
+/// gRPC over HTTP/2 to a node's RPC port, trusting the region CA, with an
+/// optional client identity (PEM certificate + key).
+fn rpc_client(node: &Server, identity_pem: Option<Vec<u8>>) -> Result<reqwest::Client> {
+    coffer_e2e::server::install_crypto_provider();
+    let ca = std::fs::read(node.data_dir().join("region/ca.cert.pem"))?;
+    let address: std::net::SocketAddr = node.rpc_addr().parse()?;
+    let mut builder = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca)?)
+        // Node certificates name `coffer-node`, whatever the address.
+        .resolve("coffer-node", address)
+        .timeout(Duration::from_secs(10));
+    if let Some(pem) = identity_pem {
+        builder = builder.identity(reqwest::Identity::from_pem(&pem)?);
+    }
+    Ok(builder.build()?)
+}
+
+/// The grpc-status of calling `method` with an empty message.
+async fn grpc_status(client: &reqwest::Client, node: &Server, method: &str) -> Result<String> {
+    let port = node
+        .rpc_addr()
+        .rsplit_once(':')
+        .map(|(_, port)| port.to_owned())
+        .unwrap_or_default();
+    let response = client
+        .post(format!("https://coffer-node:{port}/coffer.v1.{method}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        // One uncompressed, empty message.
+        .body(vec![0u8; 5])
+        .send()
+        .await?;
+    Ok(response
+        .headers()
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("none")
+        .to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rpc_port_refuses_callers_without_a_region_certificate() -> Result<()> {
+    let cluster = Cluster::start(1, &[]).await?;
+    let node = &cluster.nodes[0];
+    // No client certificate: every service but Join says UNAUTHENTICATED (16).
+    let anonymous = rpc_client(node, None)?;
+    for method in [
+        "Blocks/Stat",
+        "Blocks/Get",
+        "Raft/Vote",
+        "Cluster/Propose",
+        "Cluster/AddMember",
+    ] {
+        assert_eq!(
+            grpc_status(&anonymous, node, method).await?,
+            "16",
+            "{method}"
+        );
+    }
+    // Join answers without a certificate, and refuses a wrong token (16).
+    assert_eq!(grpc_status(&anonymous, node, "Cluster/Join").await?, "16");
+
+    // With the node's own certificate the call gets through to the handler,
+    // which rejects the empty block reference (INVALID_ARGUMENT, 3).
+    let region = node.data_dir().join("region");
+    let mut own = std::fs::read(region.join("node.cert.pem"))?;
+    own.extend(std::fs::read(region.join("node.key.pem"))?);
+    assert_eq!(
+        grpc_status(&rpc_client(node, Some(own))?, node, "Blocks/Stat").await?,
+        "3"
+    );
+
+    // A certificate from another CA does not even complete the handshake.
+    let dir = tempfile::tempdir()?;
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-subj",
+            "/CN=coffer-node",
+            "-days",
+            "1",
+            "-addext",
+            "subjectAltName=DNS:coffer-node",
+        ])
+        .output()?;
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut foreign = std::fs::read(&cert)?;
+    foreign.extend(std::fs::read(&key)?);
+    let outcome = grpc_status(&rpc_client(node, Some(foreign))?, node, "Blocks/Stat").await;
+    assert!(
+        outcome.is_err(),
+        "a foreign certificate was accepted: {outcome:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_add_prints_a_command_that_joins() -> Result<()> {
+    let mut cluster = Cluster::start(1, &[]).await?;
+    let refused = coffer_e2e::cluster::admin(
+        &cluster.nodes[0],
+        &[
+            "node",
+            "add",
+            "--rpc-addr",
+            "10.9.9.9:9100",
+            "--node-id",
+            "1",
+        ],
+    );
+    assert!(refused.is_err(), "a used node id was accepted: {refused:?}");
+    let output = coffer_e2e::cluster::admin(
+        &cluster.nodes[0],
+        &["node", "add", "--rpc-addr", "10.9.9.9:9100", "--zone", "z"],
+    )?;
+    let command = output
+        .lines()
+        .find(|line| line.starts_with("COFFER_JOIN_TOKEN="))
+        .context("no command")?;
+    let token = command
+        .strip_prefix("COFFER_JOIN_TOKEN='")
+        .and_then(|rest| rest.split_once('\''))
+        .map(|(token, _)| token.to_owned())
+        .context("no token")?;
+    assert!(command.contains("--node-id 2 "), "{command}");
+    assert!(command.contains("--zone z "), "{command}");
+    let join = command
+        .rsplit_once("--join ")
+        .map(|(_, address)| address.trim().to_owned())
+        .context("no --join")?;
+    assert_eq!(join, cluster.nodes[0].rpc_addr());
+    // Starting a node as printed (on this host's own port) joins it.
+    let node = Server::start_with(ServerOptions {
+        cluster: Some(ClusterNode {
+            node_id: 2,
+            zone: "z".into(),
+            join: Some((join, token)),
+        }),
+        credentials: Some((
+            cluster.nodes[0].access_key_id().to_owned(),
+            cluster.nodes[0].secret_access_key().to_owned(),
+        )),
+        ..ServerOptions::default()
+    })
+    .await?;
+    cluster.nodes.push(node);
+    cluster.wait_for_voters(2, &[]).await?;
+    Ok(())
+}

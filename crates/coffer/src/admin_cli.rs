@@ -95,6 +95,20 @@ pub enum NodeCommand {
     },
     /// Print the join token for new nodes (one line; keep it secret).
     Token,
+    /// Prepare a new node: check its id is free and print the command that
+    /// starts it; once started it joins as a learner, catches up and
+    /// becomes a voter.
+    Add {
+        /// The RPC address the new node will listen on (and be dialled at).
+        #[arg(long, value_name = "HOST:PORT")]
+        rpc_addr: String,
+        /// Its node id [default: one more than the highest member id]
+        #[arg(long, value_name = "N")]
+        node_id: Option<u64>,
+        /// Its zone [default: default]
+        #[arg(long, value_name = "NAME")]
+        zone: Option<String>,
+    },
     /// Remove a member from the region (joint consensus).
     Remove {
         /// The node id to remove.
@@ -226,6 +240,45 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             } else {
                 print!("{}", node_table(&nodes));
             }
+        }
+        AdminCommand::Node(NodeCommand::Add {
+            rpc_addr,
+            node_id,
+            zone,
+        }) => {
+            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes").await?;
+            let nodes: Vec<NodeView> = serde_json::from_slice(&body).context("unexpected reply")?;
+            let node_id = match node_id {
+                Some(id) if nodes.iter().any(|node| node.node_id == *id) => {
+                    bail!("node id {id} is already a member; pick another or remove it first")
+                }
+                Some(0) => bail!("node ids are positive"),
+                Some(id) => *id,
+                None => nodes.iter().map(|node| node.node_id).max().unwrap_or(0) + 1,
+            };
+            if nodes.iter().any(|node| node.rpc_addr == *rpc_addr) {
+                bail!("{rpc_addr} is already the RPC address of a member");
+            }
+            let member = nodes
+                .iter()
+                .find(|node| node.role == "leader")
+                .or_else(|| nodes.first())
+                .ok_or_else(|| anyhow!("the region has no members"))?;
+            let body = client
+                .call(reqwest::Method::GET, "/admin/v1/nodes/token")
+                .await?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).context("unexpected reply")?;
+            let token = value
+                .get("token")
+                .and_then(|token| token.as_str())
+                .ok_or_else(|| anyhow!("unexpected reply"))?;
+            println!("# Start the new node with (the token is a secret):");
+            println!(
+                "COFFER_JOIN_TOKEN='{token}' coffer server --node-id {node_id} --zone {} --rpc-listen {rpc_addr} --join {}",
+                zone.as_deref().unwrap_or("default"),
+                member.rpc_addr
+            );
         }
         AdminCommand::Node(NodeCommand::Token) => {
             let body = client
