@@ -784,3 +784,43 @@ async fn node_add_prints_a_command_that_joins() -> Result<()> {
     cluster.wait_for_voters(2, &[]).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scrub_finds_and_replaces_a_corrupt_replica_nobody_read() -> Result<()> {
+    let cluster = Cluster::start(3, &["--scrub-interval-seconds", "1"]).await?;
+    let bucket = unique_bucket("scrub");
+    create_bucket(&cluster.nodes[0].client(), &bucket).await?;
+    put_bytes(&cluster.nodes[0].client(), &bucket, "k", &random_bytes(MIB)).await?;
+    let files = block_files(&cluster.nodes[2].blocks_dir());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let path = cluster.nodes[2].blocks_dir().join(&files[0]);
+    let good = std::fs::read(&path)?;
+    let mut damaged = good.clone();
+    damaged[100] ^= 0x80;
+    std::fs::write(&path, &damaged)?;
+    // No client reads it: node 3's own scrub finds it and repairs it.
+    eventually("scrub replaces the corrupt replica", || async {
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == good => Ok(()),
+            Ok(_) => bail!("still the damaged copy"),
+            Err(error) => bail!("not there yet: {error}"),
+        }
+    })
+    .await?;
+    let jobs: Vec<serde_json::Value> = serde_json::from_str(&coffer_e2e::cluster::admin(
+        &cluster.nodes[2],
+        &["job", "list", "--json"],
+    )?)?;
+    assert!(
+        jobs.iter()
+            .any(|job| job["kind"] == "scrub" && job["errors"].as_u64() >= Some(1)),
+        "{jobs:?}"
+    );
+    assert!(
+        cluster.nodes[2]
+            .metric_sum("coffer_corrupt_replicas_total", &[])
+            .await?
+            >= 1.0
+    );
+    Ok(())
+}

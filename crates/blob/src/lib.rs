@@ -277,6 +277,11 @@ impl BlockStore {
         .await
     }
 
+    /// This node's id in its region (`None` when standalone).
+    pub fn local_node_id(&self) -> Option<u64> {
+        self.cluster.as_ref().map(|cluster| cluster.local_node_id())
+    }
+
     /// Whether this store is one node of several.
     pub fn is_clustered(&self) -> bool {
         self.cluster.is_some()

@@ -138,6 +138,12 @@ pub struct ServerArgs {
     #[arg(long, value_name = "N")]
     pub replication_factor: Option<u64>,
 
+    /// Seconds between scrub passes, which re-read and authenticate this
+    /// node's block replicas and replace corrupt ones (region members)
+    /// [default: 86400] [env: COFFER_SCRUB_INTERVAL_SECONDS]
+    #[arg(long, value_name = "SECONDS")]
+    pub scrub_interval_seconds: Option<u64>,
+
     /// Advanced: build a Raft snapshot (and compact the log) every this
     /// many entries [default: 50000] [env: COFFER_RAFT_SNAPSHOT_LOGS]
     #[arg(long, value_name = "N", hide = true)]

@@ -20,6 +20,9 @@ pub const REGION_DEFAULT: &str = "us-east-1";
 pub const NODE_ID_DEFAULT: u64 = 1;
 pub const ZONE_DEFAULT: &str = "default";
 pub const REPLICATION_FACTOR_DEFAULT: u64 = 3;
+pub const SCRUB_INTERVAL_SECONDS_DEFAULT: u64 = 24 * 3600;
+/// A year: longer is surely a typo.
+const SCRUB_INTERVAL_SECONDS_MAX: u64 = 366 * 24 * 3600;
 /// More replicas than this is a misconfiguration (a region has 1–7 nodes).
 const REPLICATION_FACTOR_MAX: u64 = 7;
 /// Blocks are whole AEAD segments, between one segment and 64 MiB.
@@ -107,6 +110,7 @@ pub struct FileConfig {
     pub join_token: Option<String>,
     pub replication_factor: Option<u64>,
     pub raft_snapshot_logs: Option<u64>,
+    pub scrub_interval_seconds: Option<u64>,
 }
 
 /// `domain = "a.example"`, `domain = "a.example,b.example"` or
@@ -205,6 +209,7 @@ pub struct ServerConfig {
     pub zone: String,
     pub replication_factor: u64,
     pub raft_snapshot_logs: u64,
+    pub scrub_interval_seconds: u64,
     pub cluster: Option<ClusterSettings>,
 }
 
@@ -445,6 +450,22 @@ pub fn resolve(
             .filter(|n| *n >= 10)
             .ok_or_else(|| "expected a number of log entries, at least 10".to_owned())
     })?;
+    let scrub_interval_seconds = or_default(
+        pick(
+            args.scrub_interval_seconds.map(|n| n.to_string()),
+            env,
+            "COFFER_SCRUB_INTERVAL_SECONDS",
+            file.scrub_interval_seconds.map(|n| n.to_string()),
+        ),
+        &SCRUB_INTERVAL_SECONDS_DEFAULT.to_string(),
+    );
+    let scrub_interval_seconds =
+        parse_with("scrub_interval_seconds", scrub_interval_seconds, |text| {
+            text.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=SCRUB_INTERVAL_SECONDS_MAX).contains(n))
+                .ok_or_else(|| format!("expected 1 to {SCRUB_INTERVAL_SECONDS_MAX} seconds"))
+        })?;
     let cluster = resolve_cluster(args, env, &file_cluster, master_key_file.is_some())?;
 
     Ok(ServerConfig {
@@ -461,6 +482,7 @@ pub fn resolve(
         zone,
         replication_factor,
         raft_snapshot_logs,
+        scrub_interval_seconds,
         cluster,
     })
 }

@@ -52,6 +52,7 @@ fn defaults_apply_when_nothing_is_set() {
             zone: "default".to_owned(),
             replication_factor: 3,
             raft_snapshot_logs: 50_000,
+            scrub_interval_seconds: 86_400,
             cluster: None,
         }
     );
@@ -438,6 +439,7 @@ fn the_example_config_documents_every_key_and_parses() {
     assert!(file.rpc_listen.is_some() && file.rpc_advertise.is_some() && file.zone.is_some());
     assert!(file.init.is_some() && file.join.is_some() && file.join_token.is_some());
     assert!(file.replication_factor.is_some() && file.raft_snapshot_logs.is_some());
+    assert!(file.scrub_interval_seconds.is_some());
     // As shipped (all commented out) it is empty: the defaults apply.
     assert_eq!(
         FileConfig::parse(text, Path::new("x")).expect("parses"),

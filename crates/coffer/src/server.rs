@@ -201,6 +201,7 @@ async fn run_with_meta(
             block_size_bytes: config.block_size_bytes,
         },
     );
+    engine.set_scrub_interval_ms(config.scrub_interval_seconds.saturating_mul(1000));
     if !wait_for_leader(&meta, &shutdown).await? {
         tracing::info!("shutdown requested during start-up; stopping");
         return Ok(());

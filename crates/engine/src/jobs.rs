@@ -71,7 +71,7 @@ pub(crate) struct Jobs {
 }
 
 impl Jobs {
-    fn start(&self, kind: &'static str, reason: String) -> u64 {
+    pub(crate) fn start(&self, kind: &'static str, reason: String) -> u64 {
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -103,7 +103,7 @@ impl Jobs {
         id
     }
 
-    fn update(&self, id: u64, change: impl FnOnce(&mut JobView)) {
+    pub(crate) fn update(&self, id: u64, change: impl FnOnce(&mut JobView)) {
         let mut jobs = self
             .jobs
             .lock()

@@ -19,6 +19,7 @@ mod multipart;
 mod objects;
 mod pipeline;
 mod read;
+mod scrub;
 mod support;
 mod validate;
 
@@ -63,6 +64,8 @@ pub struct Engine {
     /// streaming a version that was just replaced or deleted can finish.
     gc_grace_ms: std::sync::atomic::AtomicU64,
     jobs: jobs::Jobs,
+    /// Time between scrub passes (region members only).
+    scrub_interval_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -80,6 +83,7 @@ impl Engine {
             gc_wakeup: tokio::sync::Notify::new(),
             gc_grace_ms: std::sync::atomic::AtomicU64::new(gc::GRACE_MS_DEFAULT),
             jobs: jobs::Jobs::default(),
+            scrub_interval_ms: std::sync::atomic::AtomicU64::new(scrub::SCRUB_INTERVAL_MS_DEFAULT),
         })
     }
 
@@ -101,18 +105,24 @@ impl Engine {
         }
         // In a region, the leader also keeps every block's replicas whole.
         let repair = tokio::spawn(jobs::repair_worker(self.clone()));
+        let scrub = tokio::spawn(scrub::scrub_worker(self.clone()));
         Ok(tokio::spawn(async move {
             // Aborting this task drops both handles' futures only if they
             // are aborted too: do so when either ends or this is dropped.
-            struct AbortOnDrop(tokio::task::AbortHandle, tokio::task::AbortHandle);
+            struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
             impl Drop for AbortOnDrop {
                 fn drop(&mut self) {
-                    self.0.abort();
-                    self.1.abort();
+                    for handle in &self.0 {
+                        handle.abort();
+                    }
                 }
             }
-            let _guard = AbortOnDrop(gc.abort_handle(), repair.abort_handle());
-            let _ = tokio::join!(gc, repair);
+            let _guard = AbortOnDrop(vec![
+                gc.abort_handle(),
+                repair.abort_handle(),
+                scrub.abort_handle(),
+            ]);
+            let _ = tokio::join!(gc, repair, scrub);
         }))
     }
 
@@ -121,6 +131,12 @@ impl Engine {
     /// node is removed, while it can still serve as a source.
     pub async fn drain_node(&self, node_id: u64) -> (u64, bool) {
         jobs::drain_pass(self, node_id).await
+    }
+
+    /// Time between scrub passes of a region member (default a day).
+    pub fn set_scrub_interval_ms(&self, interval_ms: u64) {
+        self.scrub_interval_ms
+            .store(interval_ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Recent background jobs (repair, rebalance), oldest first.

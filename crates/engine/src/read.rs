@@ -121,6 +121,42 @@ fn open_extent(
     Ok(sealed)
 }
 
+/// Check every segment of block `index` of `part` (the whole sealed block
+/// file as read from disk): its length and each AES-GCM tag. For scrub.
+pub(crate) fn verify_block(
+    key: &DataKey,
+    part: &PartLayout,
+    index: u64,
+    sealed: Vec<u8>,
+) -> Result<(), std::io::Error> {
+    let segments_per_block = (part.block_size_bytes / SEGMENT_BYTES).max(1);
+    let segment_count = part.size_bytes.div_ceil(SEGMENT_BYTES);
+    let first_segment = index * segments_per_block;
+    if first_segment >= segment_count {
+        return Err(corrupt(format!(
+            "block {}-{index} is past the part's end",
+            part.data_id
+        )));
+    }
+    let last_segment = (first_segment + segments_per_block).min(segment_count) - 1;
+    let plain_bytes =
+        ((last_segment + 1) * SEGMENT_BYTES).min(part.size_bytes) - first_segment * SEGMENT_BYTES;
+    let expected = plain_bytes + (last_segment - first_segment + 1) * SEGMENT_OVERHEAD_BYTES as u64;
+    if sealed.len() as u64 != expected {
+        return Err(corrupt(format!(
+            "block {}-{index} has {} bytes, not {expected}",
+            part.data_id,
+            sealed.len()
+        )));
+    }
+    let extent = Extent {
+        first_segment,
+        last_segment,
+        segment_count,
+    };
+    open_extent(key, part, extent, sealed).map(|_| ())
+}
+
 /// Replicas tried per block before a read gives up on corruption.
 const CORRUPT_REPLICAS_TRIED_MAX: usize = 7;
 
