@@ -824,3 +824,54 @@ async fn scrub_finds_and_replaces_a_corrupt_replica_nobody_read() -> Result<()> 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fourth_node_takes_its_share_of_blocks_and_the_others_drop_theirs() -> Result<()> {
+    let mut cluster = Cluster::start(3, &[]).await?;
+    let client = cluster.nodes[0].client();
+    let bucket = unique_bucket("rebalance");
+    create_bucket(&client, &bucket).await?;
+    let objects = 24;
+    let mut bodies = Vec::new();
+    for index in 0..objects {
+        let body = random_bytes(1000 + index);
+        put_bytes(&client, &bucket, &format!("k{index}"), &body).await?;
+        bodies.push(body);
+    }
+    let node = Server::start_with(ServerOptions {
+        cluster: Some(ClusterNode {
+            node_id: 4,
+            zone: "d".into(),
+            join: Some((cluster.nodes[0].rpc_addr(), cluster.token().to_owned())),
+        }),
+        credentials: Some((
+            cluster.nodes[0].access_key_id().to_owned(),
+            cluster.nodes[0].secret_access_key().to_owned(),
+        )),
+        ..ServerOptions::default()
+    })
+    .await?;
+    cluster.nodes.push(node);
+    cluster.wait_for_voters(4, &[]).await?;
+    // Three replicas of each block over four nodes: the new node gets about
+    // three quarters of the blocks and the others drop what it took over.
+    eventually("blocks rebalanced to three copies each", || async {
+        let counts: Vec<usize> = cluster
+            .nodes
+            .iter()
+            .map(|node| block_names(node).len())
+            .collect();
+        let total: usize = counts.iter().sum();
+        if total == 3 * objects && counts[3] > 0 {
+            Ok(())
+        } else {
+            bail!("block files per node: {counts:?}")
+        }
+    })
+    .await?;
+    let fourth = cluster.nodes[3].client();
+    for (index, body) in bodies.iter().enumerate() {
+        assert!(get_bytes(&fourth, &bucket, &format!("k{index}")).await? == *body);
+    }
+    Ok(())
+}

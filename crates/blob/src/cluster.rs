@@ -302,6 +302,9 @@ pub struct BlockRepair {
     pub copied_bytes: u64,
     /// Replicas still missing (no source reachable, or a write failed).
     pub failed: u32,
+    /// Copies removed from nodes that placement no longer picks (after a
+    /// node joined), once every picked node was seen to hold the block.
+    pub removed: u32,
 }
 
 impl BlockStore {
@@ -327,6 +330,7 @@ impl BlockStore {
         };
         let replicas = cluster.replicas_without(&data_id, index, excluded);
         let mut missing = Vec::new();
+        let mut unknown = 0u32;
         for &node in &replicas {
             let present = if node == cluster.local_node_id() {
                 self.stat_local(data_id, index).await
@@ -338,12 +342,19 @@ impl BlockStore {
                 Ok(None) => missing.push(node),
                 // Unreachable: nothing to do now; a later pass retries.
                 Err(error) => {
+                    unknown += 1;
                     tracing::debug!(node, %data_id, index, %error, "repair: replica unreachable");
                 }
             }
         }
         if missing.is_empty() {
-            return BlockRepair::default();
+            let mut outcome = BlockRepair::default();
+            if unknown == 0 {
+                outcome.removed = self
+                    .remove_extra_copies(cluster, data_id, index, &replicas, excluded)
+                    .await;
+            }
+            return outcome;
         }
         // Any copy will do: segments carry their own tags, and the reader
         // verifies them.
@@ -381,7 +392,52 @@ impl BlockStore {
                 }
             }
         }
+        if outcome.failed == 0 && unknown == 0 {
+            outcome.removed = self
+                .remove_extra_copies(cluster, data_id, index, &replicas, excluded)
+                .await;
+        }
         outcome
+    }
+
+    /// Every node placement picks holds the block: delete the copies other
+    /// members still have (placed under an older membership). The node
+    /// being drained keeps its copy; it leaves with it.
+    async fn remove_extra_copies(
+        &self,
+        cluster: &Cluster,
+        data_id: DataId,
+        index: u64,
+        replicas: &[u64],
+        excluded: Option<u64>,
+    ) -> u32 {
+        let mut removed = 0;
+        for node in cluster.member_ids() {
+            if replicas.contains(&node) || Some(node) == excluded {
+                continue;
+            }
+            let local = node == cluster.local_node_id();
+            let present = if local {
+                self.stat_local(data_id, index).await
+            } else {
+                cluster.transport().stat(node, data_id, index).await
+            };
+            if !matches!(present, Ok(Some(_))) {
+                continue;
+            }
+            let deleted = if local {
+                self.remove_local_block(data_id, index).await
+            } else {
+                cluster.transport().delete_block(node, data_id, index).await
+            };
+            match deleted {
+                Ok(()) => removed += 1,
+                Err(error) => {
+                    tracing::debug!(node, %data_id, index, %error, "rebalance: could not remove an extra copy")
+                }
+            }
+        }
+        removed
     }
 }
 

@@ -52,6 +52,8 @@ pub struct JobView {
     pub total: u64,
     pub bytes_copied: u64,
     pub replicas_copied: u64,
+    /// Copies deleted from nodes placement no longer picks (rebalance).
+    pub replicas_removed: u64,
     pub errors: u64,
     pub started_unix_ms: i64,
     pub elapsed_ms: u64,
@@ -93,6 +95,7 @@ impl Jobs {
                 total: 0,
                 bytes_copied: 0,
                 replicas_copied: 0,
+                replicas_removed: 0,
                 errors: 0,
                 started_unix_ms: coffer_types::now_unix_millis(),
                 elapsed_ms: 0,
@@ -225,6 +228,7 @@ async fn run_repair(
                     view.done += 1;
                     view.bytes_copied += repair.copied_bytes;
                     view.replicas_copied += u64::from(repair.copied);
+                    view.replicas_removed += u64::from(repair.removed);
                     view.errors += u64::from(repair.failed);
                 });
                 if repair.copied_bytes > 0 {
@@ -286,9 +290,9 @@ pub(crate) async fn repair_worker(engine: Arc<Engine>) {
         };
         let id = repair_pass(&engine, reason).await;
         let view = engine.jobs.list().into_iter().find(|view| view.id == id);
-        let follow_up = view
-            .as_ref()
-            .is_some_and(|view| view.replicas_copied > 0 || view.errors > 0);
+        let follow_up = view.as_ref().is_some_and(|view| {
+            view.replicas_copied > 0 || view.replicas_removed > 0 || view.errors > 0
+        });
         if let Some(view) = view {
             tracing::info!(
                 job = id,
