@@ -49,32 +49,47 @@ impl Cluster {
             ..ServerOptions::default()
         })
         .await?;
-        let credentials = (
-            first.access_key_id().to_owned(),
-            first.secret_access_key().to_owned(),
-        );
         let token = admin(&first, &["node", "token"])?.trim().to_owned();
         let mut cluster = Self {
             nodes: vec![first],
             token,
         };
         for index in 1..size {
-            let join_address = cluster.nodes[0].rpc_addr();
-            let node = Server::start_with(ServerOptions {
-                cluster: Some(ClusterNode {
-                    node_id: index as u64 + 1,
-                    zone: zone(index),
-                    join: Some((join_address, cluster.token.clone())),
-                }),
-                credentials: Some(credentials.clone()),
-                extra_args: extra_args.clone(),
-                ..ServerOptions::default()
-            })
-            .await?;
-            cluster.nodes.push(node);
+            let join = (cluster.nodes[0].rpc_addr(), cluster.token.clone());
+            cluster
+                .add_node(index as u64 + 1, &zone(index), join, &extra_args)
+                .await?;
         }
         cluster.wait_for_voters(size, &[]).await?;
         Ok(cluster)
+    }
+
+    /// Start one more node that joins through `join` (RPC address, token),
+    /// with the region's root credentials; waits until it is ready.
+    pub async fn add_node(
+        &mut self,
+        node_id: u64,
+        zone: &str,
+        join: (String, String),
+        extra_args: &[String],
+    ) -> Result<()> {
+        let first = &self.nodes[0];
+        let node = Server::start_with(ServerOptions {
+            cluster: Some(ClusterNode {
+                node_id,
+                zone: zone.to_owned(),
+                join: Some(join),
+            }),
+            credentials: Some((
+                first.access_key_id().to_owned(),
+                first.secret_access_key().to_owned(),
+            )),
+            extra_args: extra_args.to_vec(),
+            ..ServerOptions::default()
+        })
+        .await?;
+        self.nodes.push(node);
+        Ok(())
     }
 
     pub fn token(&self) -> &str {

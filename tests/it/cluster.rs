@@ -767,20 +767,7 @@ async fn node_add_prints_a_command_that_joins() -> Result<()> {
         .context("no --join")?;
     assert_eq!(join, cluster.nodes[0].rpc_addr());
     // Starting a node as printed (on this host's own port) joins it.
-    let node = Server::start_with(ServerOptions {
-        cluster: Some(ClusterNode {
-            node_id: 2,
-            zone: "z".into(),
-            join: Some((join, token)),
-        }),
-        credentials: Some((
-            cluster.nodes[0].access_key_id().to_owned(),
-            cluster.nodes[0].secret_access_key().to_owned(),
-        )),
-        ..ServerOptions::default()
-    })
-    .await?;
-    cluster.nodes.push(node);
+    cluster.add_node(2, "z", (join, token), &[]).await?;
     cluster.wait_for_voters(2, &[]).await?;
     Ok(())
 }
@@ -838,20 +825,8 @@ async fn a_fourth_node_takes_its_share_of_blocks_and_the_others_drop_theirs() ->
         put_bytes(&client, &bucket, &format!("k{index}"), &body).await?;
         bodies.push(body);
     }
-    let node = Server::start_with(ServerOptions {
-        cluster: Some(ClusterNode {
-            node_id: 4,
-            zone: "d".into(),
-            join: Some((cluster.nodes[0].rpc_addr(), cluster.token().to_owned())),
-        }),
-        credentials: Some((
-            cluster.nodes[0].access_key_id().to_owned(),
-            cluster.nodes[0].secret_access_key().to_owned(),
-        )),
-        ..ServerOptions::default()
-    })
-    .await?;
-    cluster.nodes.push(node);
+    let join = (cluster.nodes[0].rpc_addr(), cluster.token().to_owned());
+    cluster.add_node(4, "d", join, &[]).await?;
     cluster.wait_for_voters(4, &[]).await?;
     // Three replicas of each block over four nodes: the new node gets about
     // three quarters of the blocks and the others drop what it took over.

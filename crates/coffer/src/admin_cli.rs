@@ -154,6 +154,22 @@ impl Client {
         })
     }
 
+    /// GET `path` and parse the JSON reply.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let body = self.call(reqwest::Method::GET, path).await?;
+        serde_json::from_slice(&body).context("unexpected reply")
+    }
+
+    /// The region's join token.
+    async fn join_token(&self) -> anyhow::Result<String> {
+        let value: serde_json::Value = self.get_json("/admin/v1/nodes/token").await?;
+        value
+            .get("token")
+            .and_then(|token| token.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("unexpected reply"))
+    }
+
     async fn call(&self, method: reqwest::Method, path: &str) -> anyhow::Result<Vec<u8>> {
         self.call_within(method, path, Duration::from_millis(REQUEST_TIMEOUT_MS))
             .await
@@ -233,8 +249,7 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             println!("{}", body.trim());
         }
         AdminCommand::Node(NodeCommand::List { json }) => {
-            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes").await?;
-            let nodes: Vec<NodeView> = serde_json::from_slice(&body).context("unexpected reply")?;
+            let nodes: Vec<NodeView> = client.get_json("/admin/v1/nodes").await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&nodes)?);
             } else {
@@ -246,8 +261,7 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             node_id,
             zone,
         }) => {
-            let body = client.call(reqwest::Method::GET, "/admin/v1/nodes").await?;
-            let nodes: Vec<NodeView> = serde_json::from_slice(&body).context("unexpected reply")?;
+            let nodes: Vec<NodeView> = client.get_json("/admin/v1/nodes").await?;
             let node_id = match node_id {
                 Some(id) if nodes.iter().any(|node| node.node_id == *id) => {
                     bail!("node id {id} is already a member; pick another or remove it first")
@@ -264,15 +278,7 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
                 .find(|node| node.role == "leader")
                 .or_else(|| nodes.first())
                 .ok_or_else(|| anyhow!("the region has no members"))?;
-            let body = client
-                .call(reqwest::Method::GET, "/admin/v1/nodes/token")
-                .await?;
-            let value: serde_json::Value =
-                serde_json::from_slice(&body).context("unexpected reply")?;
-            let token = value
-                .get("token")
-                .and_then(|token| token.as_str())
-                .ok_or_else(|| anyhow!("unexpected reply"))?;
+            let token = client.join_token().await?;
             println!("# Start the new node with (the token is a secret):");
             println!(
                 "COFFER_JOIN_TOKEN='{token}' coffer server --node-id {node_id} --zone {} --rpc-listen {rpc_addr} --join {}",
@@ -281,20 +287,11 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Node(NodeCommand::Token) => {
-            let body = client
-                .call(reqwest::Method::GET, "/admin/v1/nodes/token")
-                .await?;
-            let value: serde_json::Value =
-                serde_json::from_slice(&body).context("unexpected reply")?;
-            let token = value
-                .get("token")
-                .and_then(|token| token.as_str())
-                .ok_or_else(|| anyhow!("unexpected reply"))?;
+            let token = client.join_token().await?;
             println!("{token}");
         }
         AdminCommand::Job(JobCommand::List { json }) => {
-            let body = client.call(reqwest::Method::GET, "/admin/v1/jobs").await?;
-            let jobs: Vec<JobRow> = serde_json::from_slice(&body).context("unexpected reply")?;
+            let jobs: Vec<JobRow> = client.get_json("/admin/v1/jobs").await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&jobs)?);
             } else {
@@ -307,10 +304,7 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             watch,
         }) => {
             let path = format!("/admin/v1/jobs/{job_id}");
-            let fetch = || async {
-                let body = client.call(reqwest::Method::GET, &path).await?;
-                serde_json::from_slice::<JobRow>(&body).context("unexpected reply")
-            };
+            let fetch = || client.get_json::<JobRow>(&path);
             let mut job = fetch().await?;
             if *watch && job.state == "running" {
                 let bar = indicatif::ProgressBar::new(job.total.max(1));
