@@ -116,7 +116,74 @@ impl Cluster {
     }
 }
 
+/// Block operations on any member, this node included: its own files are
+/// reached directly, the others over the transport. Owned, so a write can
+/// outlive the request that started it (stragglers, discarded replicas).
+#[derive(Clone)]
+struct Nodes {
+    local: BlockStore,
+    local_id: u64,
+    transport: Arc<dyn BlockTransport>,
+}
+
+impl Nodes {
+    async fn put(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
+        if node == self.local_id {
+            self.local.write_local(data_id, index, bytes).await
+        } else {
+            self.transport.put(node, data_id, index, bytes).await
+        }
+    }
+
+    async fn get(
+        &self,
+        node: u64,
+        data_id: DataId,
+        index: u64,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<u8>, BlobError> {
+        if node == self.local_id {
+            self.local.read_local(data_id, index, offset, length).await
+        } else {
+            self.transport
+                .get(node, data_id, index, offset, length)
+                .await
+        }
+    }
+
+    async fn stat(&self, node: u64, data_id: DataId, index: u64) -> Result<Option<u64>, BlobError> {
+        if node == self.local_id {
+            self.local.stat_local(data_id, index).await
+        } else {
+            self.transport.stat(node, data_id, index).await
+        }
+    }
+
+    async fn delete_block(&self, node: u64, data_id: DataId, index: u64) -> Result<(), BlobError> {
+        if node == self.local_id {
+            self.local.remove_local_block(data_id, index).await
+        } else {
+            self.transport.delete_block(node, data_id, index).await
+        }
+    }
+}
+
 impl BlockStore {
+    fn nodes(&self, cluster: &Cluster) -> Nodes {
+        Nodes {
+            local: self.local_handle(),
+            local_id: cluster.local_node_id(),
+            transport: cluster.transport().clone(),
+        }
+    }
+
     /// Write a block to its replicas; Ok once a write quorum has it durable.
     pub(crate) async fn write_replicated(
         &self,
@@ -130,21 +197,12 @@ impl BlockStore {
             return self.write_local(data_id, index, bytes).await;
         }
         let quorum = placement::write_quorum(replicas.len());
+        let nodes = self.nodes(cluster);
         let mut writes: FuturesUnordered<_> = replicas
             .iter()
             .map(|&node| {
-                let bytes = bytes.clone();
-                let transport = cluster.transport().clone();
-                let local = node == cluster.local_node_id();
-                let store = self.local_handle();
-                async move {
-                    let result = if local {
-                        store.write_local(data_id, index, bytes).await
-                    } else {
-                        transport.put(node, data_id, index, bytes).await
-                    };
-                    (node, result)
-                }
+                let (nodes, bytes) = (nodes.clone(), bytes.clone());
+                async move { (node, nodes.put(node, data_id, index, bytes).await) }
             })
             .collect();
         let mut succeeded = 0;
@@ -190,6 +248,7 @@ impl BlockStore {
                         )
                         .await;
                         drop(permit);
+                        metrics::gauge!("coffer_replica_writes_in_flight").decrement(1.0);
                     });
                 }
                 Err(_) => {
@@ -237,17 +296,10 @@ impl BlockStore {
             }
         }
         order.retain(|node| !avoid.contains(node));
+        let nodes = self.nodes(cluster);
         let mut last_error = BlobError::NotFound { data_id, index };
         for node in order {
-            let result = if node == cluster.local_node_id() {
-                self.read_local(data_id, index, offset, length).await
-            } else {
-                cluster
-                    .transport()
-                    .get(node, data_id, index, offset, length)
-                    .await
-            };
-            match result {
+            match nodes.get(node, data_id, index, offset, length).await {
                 Ok(bytes) => return Ok((node, bytes)),
                 Err(error) => {
                     if !matches!(error, BlobError::NotFound { .. }) {
@@ -329,15 +381,11 @@ impl BlockStore {
             return BlockRepair::default();
         };
         let replicas = cluster.replicas_without(&data_id, index, excluded);
+        let nodes = self.nodes(cluster);
         let mut missing = Vec::new();
         let mut unknown = 0u32;
         for &node in &replicas {
-            let present = if node == cluster.local_node_id() {
-                self.stat_local(data_id, index).await
-            } else {
-                cluster.transport().stat(node, data_id, index).await
-            };
-            match present {
+            match nodes.stat(node, data_id, index).await {
                 Ok(Some(_)) => {}
                 Ok(None) => missing.push(node),
                 // Unreachable: nothing to do now; a later pass retries.
@@ -350,9 +398,8 @@ impl BlockStore {
         if missing.is_empty() {
             let mut outcome = BlockRepair::default();
             if unknown == 0 {
-                outcome.removed = self
-                    .remove_extra_copies(cluster, data_id, index, &replicas, excluded)
-                    .await;
+                outcome.removed =
+                    remove_extra_copies(cluster, &nodes, data_id, index, &replicas, excluded).await;
             }
             return outcome;
         }
@@ -373,15 +420,7 @@ impl BlockStore {
         };
         let mut outcome = BlockRepair::default();
         for node in missing {
-            let written = if node == cluster.local_node_id() {
-                self.write_local(data_id, index, bytes.clone()).await
-            } else {
-                cluster
-                    .transport()
-                    .put(node, data_id, index, bytes.clone())
-                    .await
-            };
-            match written {
+            match nodes.put(node, data_id, index, bytes.clone()).await {
                 Ok(()) => {
                     outcome.copied += 1;
                     outcome.copied_bytes += bytes.len() as u64;
@@ -393,52 +432,40 @@ impl BlockStore {
             }
         }
         if outcome.failed == 0 && unknown == 0 {
-            outcome.removed = self
-                .remove_extra_copies(cluster, data_id, index, &replicas, excluded)
-                .await;
+            outcome.removed =
+                remove_extra_copies(cluster, &nodes, data_id, index, &replicas, excluded).await;
         }
         outcome
     }
+}
 
-    /// Every node placement picks holds the block: delete the copies other
-    /// members still have (placed under an older membership). The node
-    /// being drained keeps its copy; it leaves with it.
-    async fn remove_extra_copies(
-        &self,
-        cluster: &Cluster,
-        data_id: DataId,
-        index: u64,
-        replicas: &[u64],
-        excluded: Option<u64>,
-    ) -> u32 {
-        let mut removed = 0;
-        for node in cluster.member_ids() {
-            if replicas.contains(&node) || Some(node) == excluded {
-                continue;
-            }
-            let local = node == cluster.local_node_id();
-            let present = if local {
-                self.stat_local(data_id, index).await
-            } else {
-                cluster.transport().stat(node, data_id, index).await
-            };
-            if !matches!(present, Ok(Some(_))) {
-                continue;
-            }
-            let deleted = if local {
-                self.remove_local_block(data_id, index).await
-            } else {
-                cluster.transport().delete_block(node, data_id, index).await
-            };
-            match deleted {
-                Ok(()) => removed += 1,
-                Err(error) => {
-                    tracing::debug!(node, %data_id, index, %error, "rebalance: could not remove an extra copy")
-                }
+/// Every node placement picks holds the block: delete the copies other
+/// members still have (placed under an older membership). The node being
+/// drained keeps its copy; it leaves with it.
+async fn remove_extra_copies(
+    cluster: &Cluster,
+    nodes: &Nodes,
+    data_id: DataId,
+    index: u64,
+    replicas: &[u64],
+    excluded: Option<u64>,
+) -> u32 {
+    let mut removed = 0;
+    for node in cluster.member_ids() {
+        if replicas.contains(&node) || Some(node) == excluded {
+            continue;
+        }
+        if !matches!(nodes.stat(node, data_id, index).await, Ok(Some(_))) {
+            continue;
+        }
+        match nodes.delete_block(node, data_id, index).await {
+            Ok(()) => removed += 1,
+            Err(error) => {
+                tracing::debug!(node, %data_id, index, %error, "rebalance: could not remove an extra copy")
             }
         }
-        removed
     }
+    removed
 }
 
 impl BlockStore {
@@ -469,18 +496,9 @@ impl BlockStore {
             return;
         };
         metrics::counter!("coffer_corrupt_replicas_total").increment(1);
-        let store = BlockStore {
-            root: self.root.clone(),
-            inner: Arc::clone(&self.inner),
-            cluster: Some(cluster.clone()),
-        };
+        let (store, nodes) = (self.clone(), self.nodes(&cluster));
         tokio::spawn(async move {
-            let removed = if node == cluster.local_node_id() {
-                store.remove_local_block(data_id, index).await
-            } else {
-                cluster.transport().delete_block(node, data_id, index).await
-            };
-            if let Err(error) = removed {
+            if let Err(error) = nodes.delete_block(node, data_id, index).await {
                 tracing::warn!(node, %data_id, index, %error, "could not remove a corrupt replica");
                 return;
             }

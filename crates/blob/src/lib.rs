@@ -63,6 +63,8 @@ pub struct BlockStats {
     pub bytes: u64,
 }
 
+/// Cloning is cheap: the files and the cluster link are shared.
+#[derive(Clone)]
 pub struct BlockStore {
     root: PathBuf,
     /// Shared with the blocking tasks, which must own what they touch.
@@ -117,9 +119,8 @@ impl BlockStore {
     /// A handle on the same files that only ever touches this node.
     fn local_handle(&self) -> Self {
         Self {
-            root: self.root.clone(),
-            inner: Arc::clone(&self.inner),
             cluster: None,
+            ..self.clone()
         }
     }
 
