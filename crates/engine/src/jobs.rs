@@ -116,6 +116,29 @@ impl Jobs {
         }
     }
 
+    /// End a job: `Done`, or `Failed` with one more error; its elapsed time
+    /// stops here.
+    pub(crate) fn finish(&self, id: u64, failed: bool) {
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(job) = jobs.iter_mut().find(|job| job.view.id == id) {
+            job.view.state = if failed {
+                JobState::Failed
+            } else {
+                JobState::Done
+            };
+            job.view.errors += u64::from(failed);
+            job.view.elapsed_ms = job.started.elapsed().as_millis() as u64;
+            job.view.eta_ms = None;
+        }
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Option<JobView> {
+        self.list().into_iter().find(|view| view.id == id)
+    }
+
     /// Every remembered job, oldest first, with timing filled in.
     pub(crate) fn list(&self) -> Vec<JobView> {
         let jobs = self
@@ -155,9 +178,7 @@ pub(crate) async fn drain_pass(engine: &Engine, node_id: u64) -> (u64, bool) {
     .await;
     let clean = engine
         .jobs
-        .list()
-        .into_iter()
-        .find(|view| view.id == id)
+        .get(id)
         .is_some_and(|view| view.state == JobState::Done && view.errors == 0);
     (id, clean)
 }
@@ -170,28 +191,10 @@ async fn placement_pass(
 ) -> u64 {
     let id = engine.jobs.start(kind, reason);
     let outcome = run_repair(engine, id, excluded).await;
-    engine.jobs.update(id, |view| {
-        view.state = if outcome.is_ok() {
-            JobState::Done
-        } else {
-            JobState::Failed
-        };
-        if let Err(error) = &outcome {
-            tracing::warn!(%error, "repair pass failed");
-            view.errors += 1;
-        }
-    });
-    let started = engine
-        .jobs
-        .list()
-        .into_iter()
-        .find(|view| view.id == id)
-        .map(|view| view.started_unix_ms)
-        .unwrap_or_default();
-    engine.jobs.update(id, |view| {
-        view.elapsed_ms = (coffer_types::now_unix_millis() - started).max(0) as u64;
-        view.eta_ms = None;
-    });
+    if let Err(error) = &outcome {
+        tracing::warn!(%error, kind, "placement pass failed");
+    }
+    engine.jobs.finish(id, outcome.is_err());
     id
 }
 
@@ -214,6 +217,7 @@ async fn run_repair(
         }
     }
     let started = Instant::now();
+    let mut copied_bytes = 0u64;
     let mut after: Option<Vec<u8>> = None;
     loop {
         let coffer_meta::DataRunsPage { runs, next } =
@@ -233,7 +237,8 @@ async fn run_repair(
                 });
                 if repair.copied_bytes > 0 {
                     metrics::counter!("coffer_repair_bytes_total").increment(repair.copied_bytes);
-                    pace(engine, id, started).await;
+                    copied_bytes += repair.copied_bytes;
+                    pace(started, copied_bytes, REPAIR_BYTES_PER_SECOND_MAX).await;
                 }
             }
         }
@@ -244,15 +249,9 @@ async fn run_repair(
     }
 }
 
-/// Sleep as long as needed to keep the copy rate under the bound.
-async fn pace(engine: &Engine, id: u64, started: Instant) {
-    let copied = engine
-        .jobs
-        .list()
-        .into_iter()
-        .find(|view| view.id == id)
-        .map_or(0, |view| view.bytes_copied);
-    let earliest = Duration::from_secs_f64(copied as f64 / REPAIR_BYTES_PER_SECOND_MAX as f64);
+/// Sleep until `bytes` moved since `started` keep under the rate bound.
+pub(crate) async fn pace(started: Instant, bytes: u64, bytes_per_second_max: u64) {
+    let earliest = Duration::from_secs_f64(bytes as f64 / bytes_per_second_max as f64);
     if let Some(wait) = earliest.checked_sub(started.elapsed()) {
         tokio::time::sleep(wait).await;
     }
@@ -289,7 +288,7 @@ pub(crate) async fn repair_worker(engine: Arc<Engine>) {
             Some(_) => continue,
         };
         let id = repair_pass(&engine, reason).await;
-        let view = engine.jobs.list().into_iter().find(|view| view.id == id);
+        let view = engine.jobs.get(id);
         let follow_up = view.as_ref().is_some_and(|view| {
             view.replicas_copied > 0 || view.replicas_removed > 0 || view.errors > 0
         });

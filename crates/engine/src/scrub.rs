@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use coffer_meta::ObjectVersion;
 use coffer_types::{BucketName, ObjectKey, VersionId};
 
-use crate::jobs::JobState;
+use crate::jobs;
 use crate::{read, Engine};
 
 /// Read at most this many bytes per second while scrubbing.
@@ -35,18 +35,10 @@ pub(crate) async fn scrub_worker(engine: Arc<Engine>) {
 pub(crate) async fn scrub_pass(engine: &Engine) -> u64 {
     let id = engine.jobs.start("scrub", "periodic".to_owned());
     let outcome = scrub(engine, id).await;
-    engine.jobs.update(id, |view| {
-        view.state = if outcome.is_ok() {
-            JobState::Done
-        } else {
-            JobState::Failed
-        };
-        view.eta_ms = None;
-        if let Err(error) = &outcome {
-            tracing::warn!(%error, "scrub pass failed");
-            view.errors += 1;
-        }
-    });
+    if let Err(error) = &outcome {
+        tracing::warn!(%error, "scrub pass failed");
+    }
+    engine.jobs.finish(id, outcome.is_err());
     id
 }
 
@@ -72,12 +64,7 @@ async fn scrub(engine: &Engine, id: u64) -> Result<(), coffer_meta::MetaError> {
             ));
             for (key, version) in &page {
                 verified_bytes += scrub_version(engine, id, &bucket.name, key, version).await;
-                let earliest = Duration::from_secs_f64(
-                    verified_bytes as f64 / SCRUB_BYTES_PER_SECOND_MAX as f64,
-                );
-                if let Some(wait) = earliest.checked_sub(started.elapsed()) {
-                    tokio::time::sleep(wait).await;
-                }
+                jobs::pace(started, verified_bytes, SCRUB_BYTES_PER_SECOND_MAX).await;
             }
             if page.len() < VERSIONS_PAGE_MAX {
                 break;
