@@ -165,3 +165,27 @@ pub fn admin(node: &Server, args: &[&str]) -> Result<String> {
     }
     Ok(String::from_utf8(output.stdout)?)
 }
+
+/// How long `eventually` polls: generous, for a debug build on two busy
+/// cores.
+const CONVERGE_TIMEOUT_MS: u64 = 120_000;
+
+/// Wait until `check` passes, polling (bounded); the error says what was
+/// awaited and the last reason it was not yet so.
+pub async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let deadline = Instant::now() + Duration::from_millis(CONVERGE_TIMEOUT_MS);
+    loop {
+        let error = match check().await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        if Instant::now() > deadline {
+            return Err(error.context(format!("{what}: not within {CONVERGE_TIMEOUT_MS} ms")));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -16,6 +16,7 @@ mod multipart;
 mod objects;
 mod observability;
 mod reads;
+mod snapshots;
 mod tls;
 mod versions_tags;
 mod writes;

@@ -21,6 +21,7 @@ mod network;
 mod queries;
 mod raft_types;
 #[allow(clippy::result_large_err)]
+mod snapshot;
 mod state_machine;
 mod store;
 #[cfg(test)]
@@ -47,7 +48,8 @@ pub use batcher::CommandBatch;
 pub use cluster::{LeaderLink, Member, NoLeaderLink, RaftStatus, Start};
 pub use model::*;
 pub use network::NoPeerNetwork;
-pub use raft_types::{NodeId, NodeInfo, TypeConfig};
+pub use raft_types::{NodeId, NodeInfo, SnapshotMeta, TypeConfig};
+pub use snapshot::{is_checkpoint_file_name, SnapshotFiles};
 
 /// Raft timing for a region. One node elects itself; the values also suit
 /// a small cluster on a LAN.
@@ -61,6 +63,14 @@ pub const SNAPSHOT_LOGS_SINCE_LAST_DEFAULT: u64 = 50_000;
 /// then reports no leader), and `shutdown` for Raft's tasks to let go.
 const STARTUP_LEADER_WAIT_MS_MAX: u64 = 10_000;
 const SHUTDOWN_WAIT_MS_MAX: u64 = 10_000;
+/// Raft snapshots live beside the database files (RocksDB ignores a
+/// directory it did not create), on the same filesystem so that a
+/// checkpoint is hard links.
+const SNAPSHOT_DIR: &str = "snapshots";
+/// At most this many log entries stay behind the last snapshot.
+const SNAPSHOT_LOGS_KEPT_MAX: u64 = 1_000;
+/// How long a follower may take to accept one snapshot chunk.
+const SNAPSHOT_CHUNK_TIMEOUT_MS: u64 = 10_000;
 
 /// Failures of the metadata layer itself (not S3 business outcomes, which
 /// come back as `CommandResult::Failed`).
@@ -185,6 +195,12 @@ impl MetaStore {
             election_timeout_min: ELECTION_TIMEOUT_MS_MIN,
             election_timeout_max: ELECTION_TIMEOUT_MS_MAX,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_logs_since_last),
+            install_snapshot_timeout: SNAPSHOT_CHUNK_TIMEOUT_MS,
+            // Entries kept behind a snapshot, so a follower that lags a
+            // little catches up from the log rather than by a snapshot.
+            max_in_snapshot_log_to_keep: options
+                .snapshot_logs_since_last
+                .min(SNAPSHOT_LOGS_KEPT_MAX),
             ..Config::default()
         }
         .validate()
@@ -195,7 +211,7 @@ impl MetaStore {
             Arc::new(config),
             network,
             log_store,
-            StateMachine::new(db.clone()),
+            StateMachine::open(db.clone(), dir.join(SNAPSHOT_DIR))?,
         )
         .await
         .map_err(raft_error)?;

@@ -3,13 +3,15 @@
 //! `Unreachable`, which openraft retries with backoff, so a stray peer in a
 //! membership never wedges the leader. Clusters use coffer-rpc's network.
 
-use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use std::future::Future;
+
+use openraft::error::{Fatal, RPCError, RaftError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::RPCOption;
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
-    VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
-use openraft::{RaftNetwork, RaftNetworkFactory};
+use openraft::storage::Snapshot;
+use openraft::{OptionalSend, RaftNetwork, RaftNetworkFactory, Vote};
 
 use crate::raft_types::{NodeId, NodeInfo, TypeConfig};
 
@@ -54,15 +56,16 @@ impl RaftNetwork<TypeConfig> for NoPeer {
         Err(self.unreachable())
     }
 
-    async fn install_snapshot(
+    async fn full_snapshot(
         &mut self,
-        _rpc: InstallSnapshotRequest<TypeConfig>,
+        _vote: Vote<NodeId>,
+        _snapshot: Snapshot<TypeConfig>,
+        _cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         _option: RPCOption,
-    ) -> Result<
-        InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, NodeInfo, RaftError<NodeId, InstallSnapshotError>>,
-    > {
-        Err(self.unreachable())
+    ) -> Result<SnapshotResponse<NodeId>, StreamingError<TypeConfig, Fatal<NodeId>>> {
+        Err(StreamingError::Unreachable(Unreachable::new(&NoNetwork {
+            target: self.target,
+        })))
     }
 
     async fn vote(

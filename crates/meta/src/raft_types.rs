@@ -1,23 +1,22 @@
 //! The openraft type configuration of the metadata group.
 
-use std::io::Cursor;
-
 use serde::{Deserialize, Serialize};
 
 use crate::batcher::CommandBatch;
 use crate::model::CommandResult;
+use crate::snapshot::SnapshotFiles;
 
 openraft::declare_raft_types!(
     /// A log entry carries a batch of commands (group commit, see
     /// `batcher`); `apply` answers one `CommandResult` per command.
-    /// Snapshots are one in-memory buffer (see `state_machine`).
+    /// Snapshots are RocksDB checkpoint directories (see `snapshot`).
     pub TypeConfig:
         D = CommandBatch,
         R = Vec<CommandResult>,
         NodeId = u64,
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = SnapshotFiles,
         AsyncRuntime = openraft::TokioRuntime,
 );
 

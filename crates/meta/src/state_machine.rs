@@ -3,51 +3,37 @@
 //! all of one `apply` call in one `WriteBatch`, so the stored state always
 //! matches a log position.
 //!
-//! Snapshots are simple for now: every `sm_data` record, read from one
-//! RocksDB snapshot, serialized into one buffer held in memory. That is fine
-//! for a single node (openraft only needs a snapshot to feed a lagging
-//! follower) but memory grows with the metadata; DESIGN §4's streamed
-//! RocksDB checkpoint replaces it when clusters arrive (issue 4). The
-//! current snapshot is not persisted: after a restart the first one is built
-//! on demand.
+//! Snapshots are RocksDB checkpoints on disk (`snapshot`); building and
+//! installing one runs on a blocking thread, and the current snapshot
+//! survives a restart.
 
-use std::io::Cursor;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
-use rocksdb::{IteratorMode, WriteBatch, WriteOptions, DB};
-use serde::{Deserialize, Serialize};
+use rocksdb::{WriteBatch, DB};
 
 use crate::apply::apply_command;
 use crate::codec;
 use crate::model::CommandResult;
 use crate::raft_types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
-use crate::store::{cf, Txn, CF_SM_DATA, CF_SM_META};
-
-const LAST_APPLIED_KEY: &[u8] = b"last_applied";
-const LAST_MEMBERSHIP_KEY: &[u8] = b"last_membership";
-
-/// Every `sm_data` key sorts below this: keys start with an ASCII tag.
-const SM_DATA_END: &[u8] = &[0xFF];
-
-/// The body of a snapshot (its meta travels beside it).
-#[derive(Serialize, Deserialize)]
-struct SnapshotBody {
-    records: Vec<(Vec<u8>, Vec<u8>)>,
-}
+use crate::snapshot::{self, SnapshotDirs, SnapshotFiles, LAST_APPLIED_KEY, LAST_MEMBERSHIP_KEY};
+use crate::store::{cf, Txn, CF_SM_META};
+use crate::MetaError;
 
 #[derive(Clone)]
-struct StoredSnapshot {
+struct CurrentSnapshot {
     meta: SnapshotMeta,
-    body: Vec<u8>,
+    files: SnapshotFiles,
 }
 
 #[derive(Clone)]
 pub struct StateMachine {
     db: Arc<DB>,
-    current_snapshot: Arc<Mutex<Option<StoredSnapshot>>>,
+    dirs: Arc<SnapshotDirs>,
+    current_snapshot: Arc<Mutex<Option<CurrentSnapshot>>>,
     /// Makes snapshot ids unique within this process.
     snapshot_counter: Arc<AtomicU64>,
 }
@@ -64,24 +50,34 @@ fn snapshot_error(error: impl std::fmt::Display) -> StorageError {
     StorageIOError::write_snapshot(None, AnyError::error(error)).into()
 }
 
+/// Run blocking snapshot work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, MetaError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(snapshot_error)?
+        .map_err(snapshot_error)
+}
+
 impl StateMachine {
-    pub fn new(db: Arc<DB>) -> Self {
-        Self {
+    /// The state machine over `db`, with snapshots under `snapshot_root`.
+    /// Finishes an install a crash interrupted before anything reads.
+    pub fn open(db: Arc<DB>, snapshot_root: PathBuf) -> Result<Self, MetaError> {
+        let dirs = SnapshotDirs::open(snapshot_root)?;
+        dirs.recover(&db)?;
+        let current = dirs
+            .latest()?
+            .map(|(meta, files)| CurrentSnapshot { meta, files });
+        Ok(Self {
             db,
-            current_snapshot: Arc::new(Mutex::new(None)),
+            dirs: Arc::new(dirs),
+            current_snapshot: Arc::new(Mutex::new(current)),
             snapshot_counter: Arc::new(AtomicU64::new(0)),
-        }
+        })
     }
 
-    fn meta_value<T: serde::de::DeserializeOwned>(
-        bytes: Option<Vec<u8>>,
-    ) -> Result<Option<T>, StorageError> {
-        bytes
-            .map(|bytes| codec::decode(&bytes).map_err(read_error))
-            .transpose()
-    }
-
-    fn current(&self) -> std::sync::MutexGuard<'_, Option<StoredSnapshot>> {
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<CurrentSnapshot>> {
         // A panic while holding the lock cannot leave a half-written value:
         // the only writes replace the whole option.
         self.current_snapshot
@@ -92,40 +88,24 @@ impl StateMachine {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        // Openraft builds snapshots concurrently with `apply`; one RocksDB
-        // snapshot makes the records and `last_applied` agree.
-        let view = self.db.snapshot();
-        let sm_meta = cf(&self.db, CF_SM_META);
-        let last_log_id: Option<LogId> =
-            Self::meta_value::<LogId>(view.get_cf(sm_meta, LAST_APPLIED_KEY).map_err(read_error)?)?;
-        let last_membership: StoredMembership = Self::meta_value::<StoredMembership>(
-            view.get_cf(sm_meta, LAST_MEMBERSHIP_KEY)
-                .map_err(read_error)?,
-        )?
-        .unwrap_or_default();
-        let mut records = Vec::new();
-        for item in view.iterator_cf(cf(&self.db, CF_SM_DATA), IteratorMode::Start) {
-            let (key, value) = item.map_err(read_error)?;
-            records.push((key.into_vec(), value.into_vec()));
-        }
-        let body = codec::encode(&SnapshotBody { records }).map_err(snapshot_error)?;
+        // Openraft builds snapshots concurrently with `apply`; the
+        // checkpoint is one point in time, and its meta is read from it.
         let counter = self.snapshot_counter.fetch_add(1, Ordering::Relaxed);
-        let snapshot_id = match &last_log_id {
-            Some(log_id) => format!("{}-{}-{counter}", log_id.leader_id, log_id.index),
-            None => format!("none-{counter}"),
-        };
-        let meta = SnapshotMeta {
-            last_log_id,
-            last_membership,
-            snapshot_id,
-        };
-        *self.current() = Some(StoredSnapshot {
+        let (db, dirs) = (self.db.clone(), self.dirs.clone());
+        let (meta, files) = blocking(move || {
+            dirs.build(&db, |last_log_id: Option<&LogId>| match last_log_id {
+                Some(log_id) => format!("{}-{}-{counter}", log_id.leader_id, log_id.index),
+                None => format!("none-{counter}"),
+            })
+        })
+        .await?;
+        *self.current() = Some(CurrentSnapshot {
             meta: meta.clone(),
-            body: body.clone(),
+            files: files.clone(),
         });
         Ok(Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(body)),
+            snapshot: Box::new(files),
         })
     }
 }
@@ -134,19 +114,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = StateMachine;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
-        let sm_meta = cf(&self.db, CF_SM_META);
-        let last_applied = Self::meta_value::<LogId>(
-            self.db
-                .get_cf(sm_meta, LAST_APPLIED_KEY)
-                .map_err(read_error)?,
-        )?;
-        let membership = Self::meta_value::<StoredMembership>(
-            self.db
-                .get_cf(sm_meta, LAST_MEMBERSHIP_KEY)
-                .map_err(read_error)?,
-        )?
-        .unwrap_or_default();
-        Ok((last_applied, membership))
+        snapshot::applied_state(&self.db).map_err(read_error)
     }
 
     async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<CommandResult>>, StorageError>
@@ -211,52 +179,28 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.clone()
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<SnapshotFiles>, StorageError> {
+        Ok(Box::new(self.dirs.staging().map_err(snapshot_error)?))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        snapshot: Box<Cursor<Vec<u8>>>,
+        snapshot: Box<SnapshotFiles>,
     ) -> Result<(), StorageError> {
-        let body = snapshot.into_inner();
-        let decoded: SnapshotBody = codec::decode(&body).map_err(snapshot_error)?;
-        let sm_data = cf(&self.db, CF_SM_DATA);
-        let sm_meta = cf(&self.db, CF_SM_META);
-        let mut batch = WriteBatch::default();
-        batch.delete_range_cf(sm_data, &[][..], SM_DATA_END);
-        for (key, value) in &decoded.records {
-            batch.put_cf(sm_data, key, value);
-        }
-        match &meta.last_log_id {
-            Some(log_id) => batch.put_cf(
-                sm_meta,
-                LAST_APPLIED_KEY,
-                codec::encode(log_id).map_err(write_error)?,
-            ),
-            None => batch.delete_cf(sm_meta, LAST_APPLIED_KEY),
-        }
-        batch.put_cf(
-            sm_meta,
-            LAST_MEMBERSHIP_KEY,
-            codec::encode(&meta.last_membership).map_err(write_error)?,
-        );
-        // Synced: openraft purges the log behind an installed snapshot.
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        self.db.write_opt(batch, &options).map_err(write_error)?;
-        *self.current() = Some(StoredSnapshot {
+        let (db, dirs, owned_meta) = (self.db.clone(), self.dirs.clone(), meta.clone());
+        let files = blocking(move || dirs.install(&db, &owned_meta, *snapshot)).await?;
+        *self.current() = Some(CurrentSnapshot {
             meta: meta.clone(),
-            body,
+            files,
         });
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        Ok(self.current().clone().map(|stored| Snapshot {
-            meta: stored.meta,
-            snapshot: Box::new(Cursor::new(stored.body)),
+        Ok(self.current().clone().map(|current| Snapshot {
+            meta: current.meta,
+            snapshot: Box::new(current.files),
         }))
     }
 }
@@ -290,6 +234,11 @@ mod tests {
         }
     }
 
+    fn open_state_machine(dir: &std::path::Path) -> StateMachine {
+        StateMachine::open(open_db(dir).expect("open"), dir.join("snapshots"))
+            .expect("state machine")
+    }
+
     fn bucket_names(db: &DB) -> Vec<String> {
         queries::buckets(&DbView { db })
             .expect("list")
@@ -301,7 +250,7 @@ mod tests {
     #[tokio::test]
     async fn apply_answers_per_entry_and_snapshots_install_elsewhere() {
         let leader_dir = tempfile::tempdir().expect("temp dir");
-        let mut leader = StateMachine::new(open_db(leader_dir.path()).expect("open"));
+        let mut leader = open_state_machine(leader_dir.path());
         // Commands of one entry, and entries of one call, see each other's
         // writes before they are committed together: the second create fails.
         let results = leader
@@ -338,7 +287,7 @@ mod tests {
         );
 
         let follower_dir = tempfile::tempdir().expect("temp dir");
-        let mut follower = StateMachine::new(open_db(follower_dir.path()).expect("open"));
+        let mut follower = open_state_machine(follower_dir.path());
         follower
             .apply([entry(1, vec![create_bucket("stale")])])
             .await
@@ -357,5 +306,64 @@ mod tests {
             .expect("read")
             .expect("installed snapshot is current");
         assert_eq!(current.meta, snapshot.meta);
+    }
+
+    /// The path the RPC layer takes: files copied into a staging directory
+    /// from `begin_receiving_snapshot`, then installed; installing the same
+    /// state twice changes nothing; the snapshot survives a restart.
+    #[tokio::test]
+    async fn staged_snapshot_installs_and_survives_restart() {
+        let leader_dir = tempfile::tempdir().expect("temp dir");
+        let mut leader = open_state_machine(leader_dir.path());
+        leader
+            .apply([entry(
+                1,
+                vec![create_bucket("alpha"), create_bucket("gamma")],
+            )])
+            .await
+            .expect("apply");
+        let snapshot = leader
+            .get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .expect("build");
+
+        let follower_dir = tempfile::tempdir().expect("temp dir");
+        {
+            let mut follower = open_state_machine(follower_dir.path());
+            follower
+                .apply([entry(
+                    1,
+                    vec![create_bucket("beta"), create_bucket("gamma")],
+                )])
+                .await
+                .expect("apply");
+            for _ in 0..2 {
+                let staged = follower.begin_receiving_snapshot().await.expect("staging");
+                for (name, _) in snapshot.snapshot.files().expect("list") {
+                    std::fs::copy(
+                        snapshot.snapshot.checkpoint_dir().join(&name),
+                        staged.checkpoint_dir().join(&name),
+                    )
+                    .expect("copy");
+                }
+                follower
+                    .install_snapshot(&snapshot.meta, staged)
+                    .await
+                    .expect("install");
+                assert_eq!(bucket_names(&follower.db), ["alpha", "gamma"]);
+            }
+        }
+        let mut reopened = open_state_machine(follower_dir.path());
+        assert_eq!(bucket_names(&reopened.db), ["alpha", "gamma"]);
+        let current = reopened
+            .get_current_snapshot()
+            .await
+            .expect("read")
+            .expect("the installed snapshot is still current");
+        assert_eq!(current.meta, snapshot.meta);
+        let (last_applied, _) = reopened.applied_state().await.expect("state");
+        assert_eq!(last_applied, snapshot.meta.last_log_id);
     }
 }

@@ -24,7 +24,7 @@ pub const CF_SM_DATA: &str = "sm_data";
 /// The state machine's last applied log id and last membership.
 pub const CF_SM_META: &str = "sm_meta";
 
-const COLUMN_FAMILIES: [&str; 4] = [CF_RAFT_LOG, CF_RAFT_STATE, CF_SM_DATA, CF_SM_META];
+pub(crate) const COLUMN_FAMILIES: [&str; 4] = [CF_RAFT_LOG, CF_RAFT_STATE, CF_SM_DATA, CF_SM_META];
 
 pub fn storage_error(context: &str, error: impl std::fmt::Display) -> MetaError {
     MetaError::Storage(format!("{context}: {error}"))

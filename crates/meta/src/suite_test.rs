@@ -19,7 +19,9 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for Roc
         let dir = tempfile::tempdir().expect("a temp dir for the test store");
         let db = store::open_db(dir.path()).expect("open a fresh rocksdb");
         let log_store = LogStore::new(db.clone(), Arc::new(AtomicU64::new(0)));
-        Ok((dir, log_store, StateMachine::new(db)))
+        let state_machine =
+            StateMachine::open(db, dir.path().join("snapshots")).expect("open the state machine");
+        Ok((dir, log_store, state_machine))
     }
 }
 

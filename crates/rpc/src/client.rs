@@ -68,28 +68,55 @@ fn membership_request<T>(message: T, forwarded: bool) -> Request<T> {
     request
 }
 
-/// `call.within(ms)`: `deadline` as a method.
+/// `call.within(method, ms)`: `deadline` as a method.
 pub(crate) trait Within<T>: std::future::Future<Output = Result<T, Status>> + Sized {
-    fn within(self, timeout_ms: u64) -> impl std::future::Future<Output = Result<T, Status>> {
-        deadline(timeout_ms, self)
+    fn within(
+        self,
+        method: &'static str,
+        timeout_ms: u64,
+    ) -> impl std::future::Future<Output = Result<T, Status>> {
+        deadline(method, timeout_ms, self)
     }
 }
 
 impl<T, F: std::future::Future<Output = Result<T, Status>>> Within<T> for F {}
 
 /// Bound a call on the client side too: `grpc-timeout` is enforced by the
-/// server, and a frozen server (SIGSTOP, hung host) enforces nothing.
+/// server, and a frozen server (SIGSTOP, hung host) enforces nothing. Every
+/// call's latency lands in `coffer_rpc_client_duration_seconds`.
 pub(crate) async fn deadline<T>(
+    method: &'static str,
     timeout_ms: u64,
     call: impl std::future::Future<Output = Result<T, Status>>,
 ) -> Result<T, Status> {
-    tokio::time::timeout(Duration::from_millis(timeout_ms), call)
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(Duration::from_millis(timeout_ms), call)
         .await
         .unwrap_or_else(|_| {
             Err(Status::deadline_exceeded(format!(
                 "no answer within {timeout_ms} ms"
             )))
-        })
+        });
+    record_call(method, started, result.as_ref().err());
+    result
+}
+
+/// Record one finished call: `result` is `ok` or the gRPC code's name.
+pub(crate) fn record_call(
+    method: &'static str,
+    started: std::time::Instant,
+    error: Option<&Status>,
+) {
+    let result = match error {
+        None => "ok".to_owned(),
+        Some(status) => format!("{:?}", status.code()),
+    };
+    metrics::histogram!(
+        "coffer_rpc_client_duration_seconds",
+        "method" => method,
+        "result" => result
+    )
+    .record(started.elapsed().as_secs_f64());
 }
 
 fn meta_error(status: Status) -> MetaError {
@@ -174,7 +201,7 @@ impl RpcClient {
     ) -> Result<(), Status> {
         self.cluster_at(address)?
             .add_member(membership_request(node, forwarded))
-            .within(ADD_MEMBER_TIMEOUT_MS)
+            .within("Cluster.AddMember", ADD_MEMBER_TIMEOUT_MS)
             .await?;
         Ok(())
     }
@@ -190,7 +217,7 @@ impl RpcClient {
                 pb::RemoveMemberRequest { node_id },
                 forwarded,
             ))
-            .within(ADD_MEMBER_TIMEOUT_MS)
+            .within("Cluster.RemoveMember", ADD_MEMBER_TIMEOUT_MS)
             .await?;
         Ok(())
     }
@@ -200,7 +227,7 @@ impl RpcClient {
         let reply = self
             .cluster_at(address)?
             .status(timed(pb::Empty {}, STATUS_TIMEOUT_MS))
-            .within(STATUS_TIMEOUT_MS)
+            .within("Cluster.Status", STATUS_TIMEOUT_MS)
             .await?
             .into_inner();
         Ok(PeerStatus {
@@ -224,7 +251,7 @@ impl LeaderLink for RpcClient {
             .cluster_at(&node.rpc_addr)
             .map_err(meta_error)?
             .propose(timed(pb::Payload { data }, PROPOSE_TIMEOUT_MS))
-            .within(PROPOSE_TIMEOUT_MS)
+            .within("Cluster.Propose", PROPOSE_TIMEOUT_MS)
             .await
             .map_err(meta_error)?;
         codec::decode(&reply.into_inner().data).map_err(meta_error)
@@ -235,7 +262,7 @@ impl LeaderLink for RpcClient {
             .cluster_at(&node.rpc_addr)
             .map_err(meta_error)?
             .read_index(timed(pb::Empty {}, READ_INDEX_TIMEOUT_MS))
-            .within(READ_INDEX_TIMEOUT_MS)
+            .within("Cluster.ReadIndex", READ_INDEX_TIMEOUT_MS)
             .await
             .map_err(meta_error)?;
         Ok(reply.into_inner().index)
@@ -266,7 +293,7 @@ impl BlockTransport for RpcClient {
         self.blocks_of(node)
             .map_err(unreachable)?
             .put(timed(request, BLOCK_TRANSFER_TIMEOUT_MS))
-            .within(BLOCK_TRANSFER_TIMEOUT_MS)
+            .within("Blocks.Put", BLOCK_TRANSFER_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(())
@@ -290,7 +317,7 @@ impl BlockTransport for RpcClient {
             .blocks_of(node)
             .map_err(unreachable)?
             .get(timed(request, BLOCK_TRANSFER_TIMEOUT_MS))
-            .within(BLOCK_TRANSFER_TIMEOUT_MS)
+            .within("Blocks.Get", BLOCK_TRANSFER_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(reply.into_inner().data.to_vec())
@@ -306,7 +333,7 @@ impl BlockTransport for RpcClient {
         self.blocks_of(node)
             .map_err(unreachable)?
             .delete(timed(request, BLOCK_SMALL_CALL_TIMEOUT_MS))
-            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
+            .within("Blocks.Delete", BLOCK_SMALL_CALL_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(())
@@ -322,7 +349,7 @@ impl BlockTransport for RpcClient {
         self.blocks_of(node)
             .map_err(unreachable)?
             .delete(timed(request, BLOCK_SMALL_CALL_TIMEOUT_MS))
-            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
+            .within("Blocks.Delete", BLOCK_SMALL_CALL_TIMEOUT_MS)
             .await
             .map_err(unreachable)?;
         Ok(())
@@ -337,7 +364,7 @@ impl BlockTransport for RpcClient {
                 block_ref(data_id, index),
                 BLOCK_SMALL_CALL_TIMEOUT_MS,
             ))
-            .within(BLOCK_SMALL_CALL_TIMEOUT_MS)
+            .within("Blocks.Stat", BLOCK_SMALL_CALL_TIMEOUT_MS)
             .await
             .map_err(unreachable)?
             .into_inner();
@@ -376,7 +403,7 @@ pub async fn join_region(
     };
     let reply = client
         .join(timed(request, JOIN_TIMEOUT_MS))
-        .within(JOIN_TIMEOUT_MS)
+        .within("Cluster.Join", JOIN_TIMEOUT_MS)
         .await?
         .into_inner();
     let text = |bytes: Bytes, what: &str| {

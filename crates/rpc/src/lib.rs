@@ -18,6 +18,7 @@ mod codec;
 mod peers;
 mod raft_net;
 mod services;
+mod snapshot;
 mod tls;
 
 pub use client::{join_region, node_address, JoinedRegion, PeerStatus, RpcClient};

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use coffer_blob::{BlobError, BlockStore};
 use coffer_meta::{CommandBatch, MetaError, MetaStore, NodeInfo};
 use coffer_types::DataId;
+use openraft::storage::Snapshot;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 use zeroize::Zeroizing;
 
 use crate::client::RpcClient;
 use crate::codec;
 use crate::pb;
+use crate::snapshot;
 use crate::tls::NodeIdentity;
 
 /// Marks a membership request one node already forwarded, so a stale view
@@ -127,11 +129,42 @@ impl pb::raft_server::Raft for RaftService {
 
     async fn install_snapshot(
         &self,
-        request: Request<pb::Payload>,
+        request: Request<Streaming<pb::SnapshotChunk>>,
     ) -> Result<Response<pb::Payload>, Status> {
         require_peer(&request)?;
-        let message = codec::decode(&request.into_inner().data)?;
-        let result = self.0.meta.raft().install_snapshot(message).await;
+        let mut stream = request.into_inner();
+        let header = snapshot::receive_header(&mut stream).await?;
+        let raft = self.0.meta.raft();
+        let staged = raft
+            .begin_receiving_snapshot()
+            .await
+            .map_err(|error| Status::unavailable(error.to_string()))?;
+        let received_bytes = match snapshot::receive_files(&mut stream, &staged).await {
+            Ok(bytes) => bytes,
+            Err(status) => {
+                staged.discard();
+                return Err(status);
+            }
+        };
+        let leftover = (*staged).clone();
+        let result = raft
+            .install_full_snapshot(
+                header.vote,
+                Snapshot {
+                    meta: header.meta,
+                    snapshot: staged,
+                },
+            )
+            .await;
+        // Installing moves the staged directory; when openraft declined
+        // (an old vote, or a snapshot it already has), it is still here.
+        if leftover.checkpoint_dir().exists() {
+            leftover.discard();
+        } else {
+            metrics::counter!("coffer_raft_snapshots_installed_total").increment(1);
+            metrics::counter!("coffer_raft_snapshot_received_bytes_total")
+                .increment(received_bytes);
+        }
         Ok(Response::new(pb::Payload {
             data: codec::encode(&result)?,
         }))

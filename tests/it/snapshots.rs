@@ -1,0 +1,100 @@
+//! Raft snapshots between processes: a node that joins after the log was
+//! compacted catches up from a RocksDB checkpoint streamed in chunks, and
+//! then serves everything the region holds.
+
+use anyhow::{bail, Result};
+use coffer_e2e::cluster::{eventually, Cluster};
+use coffer_e2e::ops::{create_bucket, put_bytes};
+use coffer_e2e::unique_bucket;
+use futures::{StreamExt, TryStreamExt};
+
+/// Objects written before the new node joins; with keys near S3's
+/// 1024-byte limit the metadata is several MiB, so the checkpoint crosses
+/// many 1 MiB chunks.
+const OBJECTS: usize = 3_000;
+const KEY_BYTES: usize = 1_000;
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn key(index: usize) -> String {
+    // Distinct, and not compressible to nothing.
+    let mut key = format!("{index:05}/");
+    let mut state = (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    while key.len() < KEY_BYTES {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        key.push_str(&format!("{:016x}", state));
+    }
+    key.truncate(KEY_BYTES);
+    key
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_node_catches_up_from_a_streamed_checkpoint() -> Result<()> {
+    // A snapshot (and log compaction) every 100 entries.
+    let snapshot_args = ["--raft-snapshot-logs", "100"];
+    let mut cluster = Cluster::start(3, &snapshot_args).await?;
+    let client = cluster.nodes[0].client();
+    let bucket = unique_bucket("snapshot");
+    create_bucket(&client, &bucket).await?;
+    futures::stream::iter(0..OBJECTS)
+        .map(|index| {
+            let (client, bucket) = (client.clone(), bucket.clone());
+            async move { put_bytes(&client, &bucket, &key(index), b"x").await }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
+
+    let join = (cluster.nodes[0].rpc_addr(), cluster.token().to_owned());
+    let extra_args = snapshot_args.map(str::to_owned);
+    cluster.add_node(4, "d", join, &extra_args).await?;
+    cluster.wait_for_voters(4, &[]).await?;
+    let new_node = &cluster.nodes[3];
+    eventually("the new node installed a multi-chunk snapshot", || async {
+        let installed = new_node
+            .metric_sum("coffer_raft_snapshots_installed_total", &[])
+            .await?;
+        let received_mib = new_node
+            .metric_sum("coffer_raft_snapshot_received_bytes_total", &[])
+            .await?
+            / MIB;
+        if installed >= 1.0 && received_mib > 2.0 {
+            Ok(())
+        } else {
+            bail!("{installed} snapshots installed, {received_mib:.2} MiB received")
+        }
+    })
+    .await?;
+    let mut sent = 0.0;
+    for node in &cluster.nodes[..3] {
+        sent += node
+            .metric_sum("coffer_raft_snapshots_sent_total", &[])
+            .await?;
+    }
+    assert!(sent >= 1.0, "no member reports a snapshot sent");
+
+    // Everything is there, read through the new node.
+    let mut listed = Vec::new();
+    let mut pages = cluster.nodes[3]
+        .client()
+        .list_objects_v2()
+        .bucket(&bucket)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        listed.extend(
+            page?
+                .contents()
+                .iter()
+                .filter_map(|object| object.key().map(str::to_owned)),
+        );
+    }
+    let expected: Vec<String> = (0..OBJECTS).map(key).collect();
+    assert_eq!(listed.len(), expected.len());
+    assert!(listed == expected, "the new node lists other keys");
+
+    // And the region keeps going with the new node in it.
+    put_bytes(&cluster.nodes[3].client(), &bucket, "after", b"y").await?;
+    Ok(())
+}
