@@ -48,6 +48,7 @@ async fn a_new_node_catches_up_from_a_streamed_checkpoint() -> Result<()> {
 
     let join = (cluster.nodes[0].rpc_addr(), cluster.token().to_owned());
     let extra_args = snapshot_args.map(str::to_owned);
+    let joining_at = std::time::Instant::now();
     cluster.add_node(4, "d", join, &extra_args).await?;
     cluster.wait_for_voters(4, &[]).await?;
     let new_node = &cluster.nodes[3];
@@ -66,6 +67,14 @@ async fn a_new_node_catches_up_from_a_streamed_checkpoint() -> Result<()> {
         }
     })
     .await?;
+    eprintln!(
+        "the new node installed a {:.1} MiB checkpoint within {} ms of starting",
+        new_node
+            .metric_sum("coffer_raft_snapshot_received_bytes_total", &[])
+            .await?
+            / MIB,
+        joining_at.elapsed().as_millis()
+    );
     let mut sent = 0.0;
     for node in &cluster.nodes[..3] {
         sent += node

@@ -55,10 +55,7 @@ const PINNING_KEYS: &[&str] = &[
 
 /// Whether `policy` is public by AWS's rules.
 pub fn policy_is_public(policy: &Policy) -> bool {
-    policy
-        .statements
-        .iter()
-        .any(statement_is_public)
+    policy.statements.iter().any(statement_is_public)
 }
 
 fn statement_is_public(statement: &Statement) -> bool {
