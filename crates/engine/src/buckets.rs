@@ -1,6 +1,8 @@
 //! Accounts, access keys and buckets.
 
-use coffer_meta::{AccessKeyRecord, AccountRecord, BucketRecord, Command, VersioningState};
+use coffer_meta::{
+    AccessKeyRecord, AccountRecord, BucketAccess, BucketRecord, Command, VersioningState,
+};
 use coffer_types::{AccountId, BucketName, CanonicalId, ErrorCode, S3Error};
 use sha2::{Digest, Sha256};
 
@@ -46,9 +48,7 @@ pub(crate) async fn ensure_root_account(
     let access_key = AccessKeyRecord {
         access_key_id: access_key_id.to_owned(),
         account: id.clone(),
-        secret_wrapped: engine
-            .keys
-            .wrap_secret(secret_access_key.as_bytes(), &secret_context(access_key_id)),
+        secret_wrapped: engine.wrap_access_secret(access_key_id, secret_access_key),
         created_at_ms: now_ms,
     };
     engine
@@ -63,6 +63,14 @@ pub(crate) async fn ensure_root_account(
         .account(&id)
         .map_err(|error| errors::meta("read account", error))?;
     Ok(stored.unwrap_or(account))
+}
+
+impl Engine {
+    /// Wrap an access key's secret with the region key, bound to its id.
+    pub(crate) fn wrap_access_secret(&self, access_key_id: &str, secret: &str) -> Vec<u8> {
+        self.keys
+            .wrap_secret(secret.as_bytes(), &secret_context(access_key_id))
+    }
 }
 
 pub(crate) fn credentials(engine: &Engine, access_key_id: &str) -> Result<Option<Credentials>> {
@@ -92,6 +100,7 @@ pub(crate) async fn create_bucket(
     owner: &AccountId,
     bucket: &BucketName,
     location_constraint: Option<&str>,
+    access: BucketAccess,
 ) -> Result<()> {
     let region = engine.config.region.as_str();
     // No constraint means "this region": clients rarely send one, and a
@@ -118,7 +127,10 @@ pub(crate) async fn create_bucket(
         versioning: VersioningState::Unversioned,
     };
     match engine
-        .propose(Command::CreateBucket { bucket: record })
+        .propose(Command::CreateBucketWithAccess {
+            bucket: record,
+            access,
+        })
         .await
     {
         // AWS us-east-1 answers 200 to re-creating your own bucket.

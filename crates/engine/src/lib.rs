@@ -6,6 +6,7 @@
 //! This crate must not know about HTTP, XML, SigV4 or any s3s type; the
 //! gateway converts at its edge.
 
+mod access;
 pub mod api;
 mod buckets;
 mod checksum;
@@ -30,6 +31,7 @@ use coffer_crypto::RegionKeys;
 use coffer_meta::{BucketRecord, MetaStore, ObjectVersion};
 use coffer_types::{AccountId, BucketName, ObjectKey, S3Error, VersionId};
 
+pub use access::NewAccount;
 pub use api::*;
 pub use jobs::{JobState, JobView};
 
@@ -173,13 +175,16 @@ impl Engine {
     }
 
     // Buckets.
+    /// Create a bucket with its initial access settings (AWS's defaults
+    /// are `BucketAccess::new_bucket_defaults()`).
     pub async fn create_bucket(
         &self,
         owner: &AccountId,
         bucket: &BucketName,
         location_constraint: Option<&str>,
+        access: coffer_meta::BucketAccess,
     ) -> Result<()> {
-        buckets::create_bucket(self, owner, bucket, location_constraint).await
+        buckets::create_bucket(self, owner, bucket, location_constraint, access).await
     }
     pub async fn delete_bucket(&self, bucket: &BucketName) -> Result<()> {
         buckets::delete_bucket(self, bucket).await
@@ -367,7 +372,12 @@ fn assert_futures_are_send(
     is_send(&engine.delete_object(&bucket, &key, None));
     is_send(&engine.delete_objects(&bucket, Vec::new()));
     is_send(&engine.put_object_tagging(&bucket, &key, None, Vec::new()));
-    is_send(&engine.create_bucket(&AccountId(String::new()), &bucket, None));
+    is_send(&engine.create_bucket(
+        &AccountId(String::new()),
+        &bucket,
+        None,
+        coffer_meta::BucketAccess::legacy(),
+    ));
     is_send(&engine.delete_bucket(&bucket));
     is_send(&engine.ensure_root_account("a", "b"));
     is_send(&engine.start_background());

@@ -10,6 +10,7 @@ use coffer_types::{
     BucketName, DataId, ErrorCode, ObjectKey, S3Error, UnixMillis, UploadId, VersionId,
 };
 
+use crate::apply_access;
 use crate::keys::{self, DataRef};
 use crate::model::*;
 use crate::queries;
@@ -27,6 +28,21 @@ pub fn apply_command(txn: &mut Txn<'_>, command: &Command) -> Result<CommandResu
             access_key,
         } => ensure_account(txn, account, access_key),
         Command::CreateBucket { bucket } => create_bucket(txn, bucket),
+        Command::CreateBucketWithAccess { bucket, access } => {
+            apply_access::create_bucket_with_access(txn, bucket, access)
+        }
+        Command::ChangeBucketAccess { bucket, change } => {
+            apply_access::change_bucket_access(txn, bucket, change)
+        }
+        Command::CreateAccount {
+            account,
+            profile,
+            access_key,
+        } => apply_access::create_account(txn, account, profile, access_key),
+        Command::DeleteAccount { account } => apply_access::delete_account(txn, account),
+        Command::SetAccountPublicAccessBlock { account, settings } => {
+            apply_access::set_account_public_access_block(txn, account, settings.as_ref())
+        }
         Command::DeleteBucket { bucket } => delete_bucket(txn, bucket),
         Command::PutObject {
             bucket,
@@ -189,6 +205,7 @@ fn delete_bucket(txn: &mut Txn<'_>, bucket: &BucketName) -> Result<CommandResult
         )?;
     }
     txn.delete(keys::bucket(bucket));
+    txn.delete(keys::bucket_access(bucket));
     Ok(CommandResult::Ok)
 }
 

@@ -11,6 +11,10 @@
 //! | `part/` | upload id `/` part number (u32 BE) | `PartRecord` |
 //! | `gc/` | ord(enqueued_ms) data id (16 bytes) | `GcEntry` |
 //! | `ref/` | data id (16 bytes) | `DataRef` |
+//! | `bcfg/` | bucket name | `BucketAccess` (policy, PAB, ownership, ACL) |
+//! | `apab/` | account id | `PublicAccessBlockRecord` (account level) |
+//! | `aprof/` | account id | `AccountProfile` |
+//! | `email/` | lower-cased e-mail address | `AccountId` |
 //!
 //! Bucket names are `[a-z0-9.-]`, so the `/` after one is unambiguous.
 //! `esc` replaces each 0x00 of the key's bytes by `00 FF` and the key ends in
@@ -37,6 +41,27 @@ pub const UPLOAD: &[u8] = b"upl/";
 pub const PART: &[u8] = b"part/";
 pub const GC: &[u8] = b"gc/";
 pub const DATA_REF: &[u8] = b"ref/";
+pub const BUCKET_ACCESS: &[u8] = b"bcfg/";
+pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &[u8] = b"apab/";
+pub const ACCOUNT_PROFILE: &[u8] = b"aprof/";
+pub const EMAIL: &[u8] = b"email/";
+
+pub fn bucket_access(bucket: &BucketName) -> Vec<u8> {
+    concat(&[BUCKET_ACCESS, bucket.as_str().as_bytes()])
+}
+
+pub fn account_public_access_block(account_id: &str) -> Vec<u8> {
+    concat(&[ACCOUNT_PUBLIC_ACCESS_BLOCK, account_id.as_bytes()])
+}
+
+pub fn account_profile(account_id: &str) -> Vec<u8> {
+    concat(&[ACCOUNT_PROFILE, account_id.as_bytes()])
+}
+
+/// E-mail addresses are matched case-insensitively.
+pub fn email(address: &str) -> Vec<u8> {
+    concat(&[EMAIL, address.to_lowercase().as_bytes()])
+}
 
 /// Ends an escaped key; sorts before any escaped byte that may follow.
 const KEY_TERMINATOR: [u8; 2] = [0x00, 0x01];

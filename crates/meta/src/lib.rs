@@ -8,6 +8,7 @@
 //! encryption; only this crate names `rocksdb`.
 
 mod apply;
+mod apply_access;
 mod batcher;
 mod cluster;
 mod codec;
@@ -318,6 +319,37 @@ impl MetaStore {
 
     pub fn account(&self, id: &coffer_types::AccountId) -> Result<Option<AccountRecord>> {
         queries::account(&self.view(), id)
+    }
+
+    pub fn bucket_access(&self, name: &BucketName) -> Result<BucketAccess> {
+        queries::bucket_access(&self.view(), name)
+    }
+
+    pub fn accounts(&self) -> Result<Vec<AccountRecord>> {
+        queries::accounts(&self.view())
+    }
+
+    pub fn account_profile(&self, id: &coffer_types::AccountId) -> Result<AccountProfile> {
+        queries::account_profile(&self.view(), id)
+    }
+
+    pub fn account_by_email(&self, email: &str) -> Result<Option<coffer_types::AccountId>> {
+        queries::account_by_email(&self.view(), email)
+    }
+
+    pub fn account_by_canonical_id(&self, canonical_id: &str) -> Result<Option<AccountRecord>> {
+        queries::account_by_canonical_id(&self.view(), canonical_id)
+    }
+
+    pub fn account_public_access_block(
+        &self,
+        id: &coffer_types::AccountId,
+    ) -> Result<Option<PublicAccessBlockRecord>> {
+        queries::account_public_access_block(&self.view(), id)
+    }
+
+    pub fn access_keys_of(&self, id: &coffer_types::AccountId) -> Result<Vec<AccessKeyRecord>> {
+        queries::access_keys_of(&self.view(), id)
     }
 
     pub fn bucket(&self, name: &BucketName) -> Result<Option<BucketRecord>> {

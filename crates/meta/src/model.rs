@@ -186,6 +186,115 @@ pub struct DeleteTarget {
     pub version_id: Option<VersionId>,
 }
 
+/// An account's details beyond `AccountRecord` (kept apart so that
+/// accounts stored before they existed still decode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountProfile {
+    pub email: Option<String>,
+}
+
+/// The four Block Public Access settings, as stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlockRecord {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnershipRecord {
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupRecord {
+    AllUsers,
+    AuthenticatedUsers,
+    LogDelivery,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GranteeRecord {
+    /// A canonical user id (e-mail grants are resolved before storing).
+    CanonicalUser(String),
+    Group(GroupRecord),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PermissionRecord {
+    Read,
+    Write,
+    ReadAcp,
+    WriteAcp,
+    FullControl,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub grantee: GranteeRecord,
+    pub permission: PermissionRecord,
+}
+
+/// What governs access to a bucket besides its owner. A bucket created
+/// before these existed has no record: it reads as `BucketAccess::legacy()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketAccess {
+    /// The bucket policy as the client sent it (GetBucketPolicy returns
+    /// it verbatim).
+    pub policy: Option<String>,
+    /// `None`: never set (GetPublicAccessBlock answers 404).
+    pub public_access_block: Option<PublicAccessBlockRecord>,
+    /// `None`: never set; behaves as BucketOwnerEnforced.
+    pub ownership: Option<OwnershipRecord>,
+    /// The bucket ACL's grants beyond the owner's FULL_CONTROL.
+    pub acl: Vec<GrantRecord>,
+}
+
+impl BucketAccess {
+    /// AWS's defaults for a new bucket: Block Public Access on, ACLs off.
+    pub fn new_bucket_defaults() -> Self {
+        Self {
+            policy: None,
+            public_access_block: Some(PublicAccessBlockRecord {
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+            }),
+            ownership: Some(OwnershipRecord::BucketOwnerEnforced),
+            acl: Vec::new(),
+        }
+    }
+
+    /// A bucket from before access records: nothing set.
+    pub fn legacy() -> Self {
+        Self {
+            policy: None,
+            public_access_block: None,
+            ownership: None,
+            acl: Vec::new(),
+        }
+    }
+
+    pub fn ownership_or_default(&self) -> OwnershipRecord {
+        self.ownership
+            .unwrap_or(OwnershipRecord::BucketOwnerEnforced)
+    }
+}
+
+/// One change to a bucket's `BucketAccess`; `apply` checks it against the
+/// rest (an ACL under BucketOwnerEnforced, Enforced over a granting ACL).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BucketAccessChange {
+    Policy(Option<String>),
+    PublicAccessBlock(Option<PublicAccessBlockRecord>),
+    Ownership(Option<OwnershipRecord>),
+    Acl(Vec<GrantRecord>),
+}
+
 /// Every change to metadata. The proposer fills in every id, timestamp and
 /// random value; `apply` is a pure function of state and command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +369,32 @@ pub enum Command {
     /// Blocks of these data ids were deleted from disk.
     GcDone {
         data_ids: Vec<DataId>,
+    },
+    // New variants go last: the log stores commands by variant index.
+    /// Create a bucket with its access settings in one step.
+    CreateBucketWithAccess {
+        bucket: BucketRecord,
+        access: BucketAccess,
+    },
+    ChangeBucketAccess {
+        bucket: BucketName,
+        change: BucketAccessChange,
+    },
+    /// A new account with its first access key. Fails with
+    /// EntityAlreadyExists if the id, access key or e-mail is taken.
+    CreateAccount {
+        account: AccountRecord,
+        profile: AccountProfile,
+        access_key: AccessKeyRecord,
+    },
+    /// Remove an account, its profile and its access keys. Fails with
+    /// DeleteConflict while it owns buckets.
+    DeleteAccount {
+        account: AccountId,
+    },
+    SetAccountPublicAccessBlock {
+        account: AccountId,
+        settings: Option<PublicAccessBlockRecord>,
     },
 }
 

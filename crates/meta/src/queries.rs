@@ -22,6 +22,58 @@ pub fn buckets(view: &impl KvRead) -> Result<Vec<BucketRecord>, MetaError> {
         .collect())
 }
 
+/// A bucket's access settings (`legacy()` for a bucket from before them).
+pub fn bucket_access(view: &impl KvRead, name: &BucketName) -> Result<BucketAccess, MetaError> {
+    Ok(view
+        .get(&keys::bucket_access(name))?
+        .unwrap_or_else(BucketAccess::legacy))
+}
+
+pub fn accounts(view: &impl KvRead) -> Result<Vec<AccountRecord>, MetaError> {
+    Ok(view
+        .scan_values(keys::ACCOUNT, keys::ACCOUNT, usize::MAX)?
+        .into_iter()
+        .map(|(_, account)| account)
+        .collect())
+}
+
+pub fn account_profile(view: &impl KvRead, id: &AccountId) -> Result<AccountProfile, MetaError> {
+    Ok(view.get(&keys::account_profile(&id.0))?.unwrap_or_default())
+}
+
+pub fn account_by_email(view: &impl KvRead, email: &str) -> Result<Option<AccountId>, MetaError> {
+    view.get(&keys::email(email))
+}
+
+pub fn account_by_canonical_id(
+    view: &impl KvRead,
+    canonical_id: &str,
+) -> Result<Option<AccountRecord>, MetaError> {
+    Ok(accounts(view)?
+        .into_iter()
+        .find(|account| account.canonical_id.0.eq_ignore_ascii_case(canonical_id)))
+}
+
+pub fn account_public_access_block(
+    view: &impl KvRead,
+    id: &AccountId,
+) -> Result<Option<PublicAccessBlockRecord>, MetaError> {
+    view.get(&keys::account_public_access_block(&id.0))
+}
+
+/// The access keys of an account.
+pub fn access_keys_of(
+    view: &impl KvRead,
+    id: &AccountId,
+) -> Result<Vec<AccessKeyRecord>, MetaError> {
+    Ok(view
+        .scan_values::<AccessKeyRecord>(keys::ACCESS_KEY, keys::ACCESS_KEY, usize::MAX)?
+        .into_iter()
+        .map(|(_, key)| key)
+        .filter(|key| &key.account == id)
+        .collect())
+}
+
 pub fn account(view: &impl KvRead, id: &AccountId) -> Result<Option<AccountRecord>, MetaError> {
     view.get(&keys::account(&id.0))
 }

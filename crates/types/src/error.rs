@@ -113,6 +113,29 @@ error_codes! {
     ConditionalRequestConflict => 409,
     /// A CopyObject onto itself without changing anything.
     InvalidObjectState => 403,
+    /// A bucket policy that does not parse or validate.
+    MalformedPolicy => 400,
+    /// A bucket policy over 20 KB.
+    PolicyTooLarge => 400,
+    NoSuchBucketPolicy => 404,
+    NoSuchPublicAccessBlockConfiguration => 404,
+    OwnershipControlsNotFoundError => 404,
+    /// An ACL on a bucket whose Object Ownership is BucketOwnerEnforced.
+    AccessControlListNotSupported => 400,
+    InvalidBucketAclWithObjectOwnership => 400,
+    MalformedACLError => 400,
+    UnresolvableGrantByEmailAddress => 400,
+    UnexpectedContent => 400,
+    MissingSecurityHeader => 400,
+    /// Temporary credentials past their expiry.
+    ExpiredToken => 400,
+    InvalidToken => 400,
+    /// Admin/IAM: the named entity exists already.
+    EntityAlreadyExists => 409,
+    /// Admin/IAM: the named entity does not exist.
+    NoSuchEntity => 404,
+    /// Admin/IAM: the entity still has dependents (an account with buckets).
+    DeleteConflict => 409,
 }
 
 impl fmt::Display for ErrorCode {
@@ -170,6 +193,16 @@ impl From<ErrorCode> for S3Error {
             ErrorCode::InvalidBucketName => "The specified bucket is not valid.",
             ErrorCode::NotImplemented => "A header you provided implies functionality that is not implemented",
             ErrorCode::ServiceUnavailable => "Service is unable to handle request.",
+            ErrorCode::NoSuchBucketPolicy => "The bucket policy does not exist",
+            ErrorCode::NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
+            ErrorCode::OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            ErrorCode::AccessControlListNotSupported => "The bucket does not allow ACLs",
+            ErrorCode::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            ErrorCode::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema",
+            ErrorCode::UnexpectedContent => "This request does not support content",
+            ErrorCode::MissingSecurityHeader => "Your request was missing a required header",
+            ErrorCode::ExpiredToken => "The provided token has expired.",
+            ErrorCode::InvalidToken => "The provided token is malformed or otherwise invalid.",
             _ => code.as_str(),
         };
         Self::new(code, message)

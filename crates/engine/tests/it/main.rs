@@ -48,7 +48,12 @@ impl Harness {
             .expect("root account");
         let bucket = BucketName::parse("test-bucket").expect("valid name");
         engine
-            .create_bucket(&account.id, &bucket, None)
+            .create_bucket(
+                &account.id,
+                &bucket,
+                None,
+                coffer_meta::BucketAccess::new_bucket_defaults(),
+            )
             .await
             .expect("create bucket");
         Self {

@@ -519,20 +519,35 @@ async fn delete_and_buckets() {
 
     // Buckets: us-east-1 re-create is fine, other constraints are refused.
     h.engine
-        .create_bucket(&h.owner, &h.bucket, None)
+        .create_bucket(
+            &h.owner,
+            &h.bucket,
+            None,
+            coffer_meta::BucketAccess::new_bucket_defaults(),
+        )
         .await
         .expect("re-create own bucket in us-east-1");
     let other = coffer_types::BucketName::parse("other-bucket").expect("valid");
     assert_eq!(
         code(
             h.engine
-                .create_bucket(&h.owner, &other, Some("eu-west-1"))
+                .create_bucket(
+                    &h.owner,
+                    &other,
+                    Some("eu-west-1"),
+                    coffer_meta::BucketAccess::new_bucket_defaults()
+                )
                 .await
         ),
         ErrorCode::InvalidLocationConstraint
     );
     h.engine
-        .create_bucket(&h.owner, &other, Some("us-east-1"))
+        .create_bucket(
+            &h.owner,
+            &other,
+            Some("us-east-1"),
+            coffer_meta::BucketAccess::new_bucket_defaults(),
+        )
         .await
         .expect("explicit us-east-1");
     let names: Vec<String> = h

@@ -52,7 +52,12 @@ impl Gateway {
             .map(|c| c.as_str().to_owned())
             .filter(|c| !c.is_empty());
         self.engine
-            .create_bucket(&account.id, &bucket, constraint.as_deref())
+            .create_bucket(
+                &account.id,
+                &bucket,
+                constraint.as_deref(),
+                coffer_meta::BucketAccess::new_bucket_defaults(),
+            )
             .await?;
         Ok(CreateBucketOutput {
             location: Some(format!("/{bucket}")),
