@@ -168,7 +168,7 @@ pub fn admin(node: &Server, args: &[&str]) -> Result<String> {
 
 /// How long `eventually` polls: generous, for a debug build on two busy
 /// cores.
-const CONVERGE_TIMEOUT_MS: u64 = 120_000;
+const CONVERGE_TIMEOUT_MS: u64 = 300_000;
 
 /// Wait until `check` passes, polling (bounded); the error says what was
 /// awaited and the last reason it was not yet so.

@@ -2,6 +2,7 @@
 //! processes over HTTP for one area of the S3 API. Every test starts its
 //! own server (a separate process), so tests run in parallel safely.
 
+mod accounts;
 mod auth;
 mod bench;
 mod big;
@@ -15,6 +16,7 @@ mod listing;
 mod multipart;
 mod objects;
 mod observability;
+mod policies;
 mod reads;
 mod snapshots;
 mod tls;

@@ -1,6 +1,7 @@
 //! The admin API (`/admin/v1/...`, JSON): region membership and jobs, for
-//! `coffer admin`. Every request must be signed by a root access key
-//! (`auth`); anything else is 403 with a JSON error.
+//! `coffer admin` (accounts are in `accounts`). Every request must be
+//! signed by a root access key (`auth`); anything else is 403 with a JSON
+//! error.
 
 use std::sync::Arc;
 
@@ -41,6 +42,9 @@ pub struct NodeView {
 pub struct AdminError {
     pub status: StatusCode,
     pub message: String,
+    /// The AWS-style error code (`EntityAlreadyExists`, …) when the failure
+    /// came from the engine, so scripts need not parse the message.
+    pub code: Option<&'static str>,
 }
 
 impl AdminError {
@@ -48,6 +52,7 @@ impl AdminError {
         Self {
             status,
             message: message.into(),
+            code: None,
         }
     }
 }
@@ -57,11 +62,14 @@ impl IntoResponse for AdminError {
         #[derive(Serialize)]
         struct ErrorBody<'a> {
             error: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<&'a str>,
         }
         (
             self.status,
             Json(ErrorBody {
                 error: &self.message,
+                code: self.code,
             }),
         )
             .into_response()

@@ -1,10 +1,12 @@
 //! The admin endpoint: `/health/live`, `/health/ready`, `/metrics`, and the
-//! admin API under `/admin/v1` (region membership, signed by a root key).
+//! admin API under `/admin/v1` (region membership, jobs and accounts, signed
+//! by a root key).
 //!
 //! This crate must not know about RocksDB, tonic or S3 wire types; it reads
 //! progress and totals through the engine, behind the small `NodeStatus`
 //! trait so the handlers can be tested without a running node.
 
+mod accounts;
 mod api;
 pub mod auth;
 mod health;
@@ -17,6 +19,7 @@ use axum::routing::{delete, get};
 use coffer_engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+pub use accounts::{AccountAdmin, AccountView, NewAccountView, PublicAccessBlockView};
 pub use api::{AdminCredentials, AdminError, ClusterAdmin, NodeView};
 pub use health::PROBE_INTERVAL_MS;
 
@@ -91,16 +94,20 @@ pub(crate) struct AdminState {
     pub disk_probe: health::DiskProbe,
     pub credentials: Option<Arc<dyn AdminCredentials>>,
     pub cluster: Option<Arc<dyn ClusterAdmin>>,
+    pub accounts: Option<Arc<dyn AccountAdmin>>,
     /// Drains a node's blocks before its removal (absent in handler tests).
     pub engine: Option<Arc<Engine>>,
 }
 
-/// The admin API's dependencies; both absent in handler tests.
+/// The admin API's dependencies; absent in handler tests that do not need
+/// them.
 #[derive(Default)]
 pub struct AdminApi {
     pub credentials: Option<Arc<dyn AdminCredentials>>,
     /// `None` on a standalone node.
     pub cluster: Option<Arc<dyn ClusterAdmin>>,
+    /// Account management (`/admin/v1/accounts`); 501 when `None`.
+    pub accounts: Option<Arc<dyn AccountAdmin>>,
 }
 
 /// The admin endpoint as an axum router.
@@ -131,6 +138,7 @@ fn router_inner(
         disk_probe,
         credentials: api.credentials,
         cluster: api.cluster,
+        accounts: api.accounts,
         engine,
     });
     let admin_api = axum::Router::new()
@@ -139,6 +147,20 @@ fn router_inner(
         .route("/admin/v1/nodes/{node_id}", delete(api::remove_node))
         .route("/admin/v1/jobs", get(api::list_jobs))
         .route("/admin/v1/jobs/{job_id}", get(api::show_job))
+        .route(
+            "/admin/v1/accounts",
+            get(accounts::list_accounts).post(accounts::create_account),
+        )
+        .route(
+            "/admin/v1/accounts/{account_id}",
+            get(accounts::show_account).delete(accounts::delete_account),
+        )
+        .route(
+            "/admin/v1/accounts/{account_id}/public-access-block",
+            get(accounts::get_public_access_block)
+                .put(accounts::put_public_access_block)
+                .delete(accounts::delete_public_access_block),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_root,

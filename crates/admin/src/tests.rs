@@ -14,6 +14,8 @@ use tower::ServiceExt;
 use crate::health::DiskProbe;
 use crate::{router_with, NodeStatus, Progress};
 
+mod accounts;
+
 struct FakeNode {
     progress: Mutex<Progress>,
     totals: (u64, u64),

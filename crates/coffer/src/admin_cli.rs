@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
-use coffer_admin::{auth, NodeView};
+use coffer_admin::{auth, AccountView, NodeView, PublicAccessBlockView};
 
 use crate::credentials::root_credentials;
 
@@ -44,9 +44,109 @@ pub enum AdminCommand {
     /// leader).
     #[command(subcommand)]
     Job(JobCommand),
+    /// Accounts: each owns its buckets and has its own access key.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Exit 0 when the node is ready (`/health/ready`), 1 otherwise; for
     /// container health checks (no credentials needed).
     Health,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and its first access key; the secret is printed
+    /// this once and cannot be shown again.
+    Create {
+        /// The account's display name (1 to 64 printable characters).
+        name: String,
+        /// Its e-mail address (unique across accounts).
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Print JSON: account_id, canonical_id, display_name, email,
+        /// created_at, access_key_id, secret_access_key.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every account: id, name, e-mail, creation time (no secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One account.
+    Show {
+        /// The 12-digit account id.
+        account_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an account and its access keys (refused while it owns
+    /// buckets).
+    Delete {
+        /// The 12-digit account id.
+        account_id: String,
+    },
+    /// The account's Block Public Access settings: print them, or replace
+    /// them with --set, or remove them with --clear.
+    PublicAccessBlock {
+        /// The 12-digit account id.
+        account_id: String,
+        /// Turn these settings on and every other off (comma-separated, or
+        /// `all`).
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            value_name = "SETTINGS",
+            conflicts_with = "clear"
+        )]
+        set: Option<Vec<PublicAccessSetting>>,
+        /// Remove the account's settings (every setting off).
+        #[arg(long)]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// One Block Public Access setting, as `--set` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PublicAccessSetting {
+    BlockPublicAcls,
+    IgnorePublicAcls,
+    BlockPublicPolicy,
+    RestrictPublicBuckets,
+    /// All four.
+    All,
+}
+
+fn public_access_block_of(settings: &[PublicAccessSetting]) -> PublicAccessBlockView {
+    let on = |setting| {
+        settings
+            .iter()
+            .any(|given| *given == setting || *given == PublicAccessSetting::All)
+    };
+    PublicAccessBlockView {
+        block_public_acls: on(PublicAccessSetting::BlockPublicAcls),
+        ignore_public_acls: on(PublicAccessSetting::IgnorePublicAcls),
+        block_public_policy: on(PublicAccessSetting::BlockPublicPolicy),
+        restrict_public_buckets: on(PublicAccessSetting::RestrictPublicBuckets),
+    }
+}
+
+/// A new account as the admin API returns it (the only reply with a
+/// secret, wiped from memory on drop).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CreatedAccount {
+    #[serde(flatten)]
+    account: AccountView,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl Drop for CreatedAccount {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret_access_key);
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +216,27 @@ pub enum NodeCommand {
     },
 }
 
+/// A refusal from the admin API, kept apart so callers can tell "not
+/// found" from other failures.
+#[derive(Debug)]
+struct ApiError {
+    status: reqwest::StatusCode,
+    /// The AWS-style code when the server gave one.
+    code: Option<String>,
+    message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{}: {code}: {}", self.status, self.message),
+            None => write!(f, "{}: {}", self.status, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 struct Client {
     http: reqwest::Client,
     endpoint: String,
@@ -160,6 +281,25 @@ impl Client {
         serde_json::from_slice(&body).context("unexpected reply")
     }
 
+    /// `method` `path` with a JSON body; parse the JSON reply.
+    async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> anyhow::Result<T> {
+        let body = serde_json::to_vec(body).context("cannot encode the request")?;
+        let reply = self
+            .call_with_body(
+                method,
+                path,
+                body,
+                Duration::from_millis(REQUEST_TIMEOUT_MS),
+            )
+            .await?;
+        serde_json::from_slice(&reply).context("unexpected reply")
+    }
+
     /// The region's join token.
     async fn join_token(&self) -> anyhow::Result<String> {
         let value: serde_json::Value = self.get_json("/admin/v1/nodes/token").await?;
@@ -181,12 +321,24 @@ impl Client {
         path: &str,
         timeout: Duration,
     ) -> anyhow::Result<Vec<u8>> {
+        self.call_with_body(method, path, Vec::new(), timeout).await
+    }
+
+    /// One signed request; the body (empty or JSON) is part of the
+    /// signature.
+    async fn call_with_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<u8>> {
         let date = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_secs() as i64);
-        let signature = auth::sign(&self.secret, method.as_str(), path, date, b"");
+        let signature = auth::sign(&self.secret, method.as_str(), path, date, &body);
         let url = format!("{}{path}", self.endpoint);
-        let mut response = self
+        let mut request = self
             .http
             .request(method, &url)
             .header(auth::DATE_HEADER, date.to_string())
@@ -194,7 +346,13 @@ impl Client {
                 "authorization",
                 auth::authorization(&self.access_key_id, &signature),
             )
-            .timeout(timeout)
+            .timeout(timeout);
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let mut response = request
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
@@ -207,16 +365,22 @@ impl Client {
             body.extend_from_slice(&chunk);
         }
         if !status.is_success() {
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|value| {
-                    value
-                        .get("error")
-                        .and_then(|e| e.as_str())
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-            bail!("{status}: {message}");
+            let reply = serde_json::from_slice::<serde_json::Value>(&body).ok();
+            let field = |name: &str| {
+                reply
+                    .as_ref()
+                    .and_then(|value| value.get(name))
+                    .and_then(|value| value.as_str())
+                    .map(str::to_owned)
+            };
+            let message =
+                field("error").unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            return Err(ApiError {
+                status,
+                code: field("code"),
+                message,
+            }
+            .into());
         }
         Ok(body)
     }
@@ -330,6 +494,7 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
                 print!("{}", job_table(std::slice::from_ref(&job)));
             }
         }
+        AdminCommand::Account(command) => account(&client, command).await?,
         AdminCommand::Node(NodeCommand::Remove { node_id }) => {
             eprintln!("moving node {node_id}'s blocks to the other nodes, then removing it…");
             client
@@ -343,6 +508,148 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The path of an account, checked to be an account id first so that no
+/// other text ends up in the URL.
+fn account_path(account_id: &str) -> anyhow::Result<String> {
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("{account_id:?} is not an account id (12 digits; see `coffer admin account list`)");
+    }
+    Ok(format!("/admin/v1/accounts/{account_id}"))
+}
+
+async fn account(client: &Client, command: &AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Create { name, email, json } => {
+            let request = serde_json::json!({ "name": name, "email": email });
+            let created: CreatedAccount = client
+                .send_json(reqwest::Method::POST, "/admin/v1/accounts", &request)
+                .await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&created)?);
+            } else {
+                print!("{}", account_lines(&created.account));
+                println!("{:<19}{}", "access_key_id:", created.access_key_id);
+                println!("{:<19}{}", "secret_access_key:", created.secret_access_key);
+                eprintln!(
+                    "note: the secret access key is shown only now; store it safely, it cannot be retrieved later"
+                );
+            }
+        }
+        AccountCommand::List { json } => {
+            let accounts: Vec<AccountView> = client.get_json("/admin/v1/accounts").await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&accounts)?);
+            } else {
+                print!("{}", account_table(&accounts));
+            }
+        }
+        AccountCommand::Show { account_id, json } => {
+            let account: AccountView = client.get_json(&account_path(account_id)?).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&account)?);
+            } else {
+                print!("{}", account_lines(&account));
+            }
+        }
+        AccountCommand::Delete { account_id } => {
+            client
+                .call(reqwest::Method::DELETE, &account_path(account_id)?)
+                .await?;
+            println!("account {account_id} deleted");
+        }
+        AccountCommand::PublicAccessBlock {
+            account_id,
+            set,
+            clear,
+            json,
+        } => {
+            let path = format!("{}/public-access-block", account_path(account_id)?);
+            let settings = if *clear {
+                client.call(reqwest::Method::DELETE, &path).await?;
+                None
+            } else if let Some(set) = set {
+                let settings: PublicAccessBlockView = client
+                    .send_json(reqwest::Method::PUT, &path, &public_access_block_of(set))
+                    .await?;
+                Some(settings)
+            } else {
+                match client.get_json::<PublicAccessBlockView>(&path).await {
+                    Ok(settings) => Some(settings),
+                    // Not set is an answer, not a failure; a missing
+                    // account is (NoSuchEntity).
+                    Err(error)
+                        if error.downcast_ref::<ApiError>().is_some_and(|error| {
+                            error.code.as_deref() == Some("NoSuchPublicAccessBlockConfiguration")
+                        }) =>
+                    {
+                        None
+                    }
+                    Err(error) => return Err(error),
+                }
+            };
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&settings)?);
+            } else {
+                print!(
+                    "{}",
+                    public_access_block_lines(account_id, settings.as_ref())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn account_lines(account: &AccountView) -> String {
+    let mut out = String::new();
+    for (name, value) in [
+        ("account_id:", account.account_id.as_str()),
+        ("canonical_id:", account.canonical_id.as_str()),
+        ("display_name:", account.display_name.as_str()),
+        ("email:", account.email.as_deref().unwrap_or("-")),
+        ("created_at:", account.created_at.as_str()),
+    ] {
+        out.push_str(&format!("{name:<19}{value}\n"));
+    }
+    out
+}
+
+fn account_table(accounts: &[AccountView]) -> String {
+    let mut out = format!(
+        "{:<13} {:<24} {:<32} {}\n",
+        "ACCOUNT", "NAME", "EMAIL", "CREATED"
+    );
+    for account in accounts {
+        out.push_str(&format!(
+            "{:<13} {:<24} {:<32} {}\n",
+            account.account_id,
+            account.display_name,
+            account.email.as_deref().unwrap_or("-"),
+            account.created_at,
+        ));
+    }
+    out
+}
+
+fn public_access_block_lines(account_id: &str, settings: Option<&PublicAccessBlockView>) -> String {
+    let Some(settings) = settings else {
+        return format!(
+            "account {account_id} has no Block Public Access settings (every setting off)\n"
+        );
+    };
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let mut out = String::new();
+    for (name, on) in [
+        ("block_public_acls:", settings.block_public_acls),
+        ("ignore_public_acls:", settings.ignore_public_acls),
+        ("block_public_policy:", settings.block_public_policy),
+        ("restrict_public_buckets:", settings.restrict_public_buckets),
+    ] {
+        out.push_str(&format!("{name:<25}{}\n", on_off(on)));
+    }
+    out
 }
 
 fn human_bytes(bytes: Option<u64>) -> String {
@@ -410,6 +717,70 @@ fn job_table(jobs: &[JobRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_names_the_settings_that_are_on() {
+        use PublicAccessSetting::*;
+        assert_eq!(
+            public_access_block_of(&[]),
+            PublicAccessBlockView::default()
+        );
+        assert_eq!(
+            public_access_block_of(&[BlockPublicAcls, RestrictPublicBuckets]),
+            PublicAccessBlockView {
+                block_public_acls: true,
+                ignore_public_acls: false,
+                block_public_policy: false,
+                restrict_public_buckets: true,
+            }
+        );
+        let all = public_access_block_of(&[All]);
+        assert!(
+            all.block_public_acls
+                && all.ignore_public_acls
+                && all.block_public_policy
+                && all.restrict_public_buckets
+        );
+        let lines = public_access_block_lines("100000000000", Some(&all));
+        assert_eq!(lines.lines().filter(|l| l.ends_with(" on")).count(), 4);
+        assert!(public_access_block_lines("100000000000", None).contains("no Block Public Access"));
+    }
+
+    #[test]
+    fn account_paths_take_only_account_ids() {
+        assert_eq!(
+            account_path("123456789012").expect("an id"),
+            "/admin/v1/accounts/123456789012"
+        );
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "../../nodes",
+        ] {
+            assert!(account_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn formats_accounts() {
+        let account = AccountView {
+            account_id: "123456789012".to_owned(),
+            canonical_id: "c".repeat(64),
+            display_name: "alice".to_owned(),
+            email: None,
+            created_at: "2024-01-02T03:04:05Z".to_owned(),
+        };
+        let table = account_table(std::slice::from_ref(&account));
+        let row = table.lines().nth(1).expect("a row");
+        for field in ["123456789012", "alice", "-", "2024-01-02T03:04:05Z"] {
+            assert!(row.contains(field), "{row}");
+        }
+        let lines = account_lines(&account);
+        assert!(lines.contains("display_name:      alice"), "{lines}");
+        assert!(lines.contains("email:             -"), "{lines}");
+    }
 
     #[test]
     fn formats_sizes_and_rows() {

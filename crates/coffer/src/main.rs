@@ -5,6 +5,7 @@
 //! This is the one crate that knows every other; it holds no storage or
 //! protocol logic of its own.
 
+mod accounts;
 mod admin_cli;
 mod cli;
 mod cluster;

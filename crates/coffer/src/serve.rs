@@ -149,14 +149,14 @@ struct Connection {
 impl Connection {
     async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let Some(acceptor) = tls else {
-            return self.serve_io(stream).await;
+            return self.serve_io(stream, false).await;
         };
         let handshake = tokio::time::timeout(
             Duration::from_millis(TLS_HANDSHAKE_TIMEOUT_MS),
             acceptor.accept(stream),
         );
         match handshake.await {
-            Ok(Ok(tls_stream)) => self.serve_io(tls_stream).await,
+            Ok(Ok(tls_stream)) => self.serve_io(tls_stream, true).await,
             // Scanners and clients with the wrong trust store do this all
             // the time: not worth more than a debug line.
             Ok(Err(error)) => {
@@ -168,7 +168,7 @@ impl Connection {
         }
     }
 
-    async fn serve_io<I>(self, io: I)
+    async fn serve_io<I>(self, io: I, secure: bool)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -186,6 +186,9 @@ impl Connection {
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             continue_owed.note_request(&request);
             request.extensions_mut().insert(ConnectInfo(remote));
+            request
+                .extensions_mut()
+                .insert(coffer_s3::SecureTransport(secure));
             router.clone().oneshot(request)
         });
         let connection = builder.serve_connection(io, service);

@@ -266,13 +266,17 @@ async fn run_with_meta(
             engine.clone(),
             metrics,
             coffer_admin::AdminApi {
-                credentials: root_account.map(|root_account| {
+                credentials: root_account.clone().map(|root_account| {
                     Arc::new(RootKeys {
                         engine: engine.clone(),
                         root_account,
                     }) as Arc<dyn coffer_admin::AdminCredentials>
                 }),
                 cluster,
+                accounts: Some(Arc::new(crate::accounts::EngineAccounts {
+                    engine: engine.clone(),
+                    root_account,
+                })),
             },
         ),
     };

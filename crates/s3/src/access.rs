@@ -1,43 +1,200 @@
-//! Authorization until the policy engine lands (issue 5): anonymous
-//! requests are denied, and an authenticated principal may act only on
-//! buckets its own account owns. The check also records the operation and
-//! bucket for metrics and tracing, and hands the principal to handlers.
+//! Authorization of every request by coffer-policy's `authorize`: the
+//! caller (an account's root or anonymous), the actions the operation
+//! needs (`Operation::actions`), the resource ARN, the condition keys of
+//! the request (`keys`), and the bucket's policy, ACL, Object Ownership and
+//! Block Public Access (with the owner account's). A request is denied
+//! unless allowed. The check also records the operation and bucket for
+//! metrics and hands the principal to handlers.
+//!
+//! A bucket that does not exist is left to the handler (404 NoSuchBucket,
+//! as AWS answers everyone). CopyObject's source and DeleteObjects' keys
+//! are checked by the hooks and the handler through `Authorizer`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use coffer_engine::Engine;
+use coffer_meta::{AccountRecord, BucketAccess, BucketRecord};
+use coffer_policy::{
+    arn, authorize, AccountRef, Caller, ConditionKeys, Decision, Identity, NamedPolicy, Outcome,
+    Policy, PolicyKind, PublicAccessBlock, Request, Resource, SourceKind,
+};
 use coffer_types::{BucketName, ErrorCode, S3Error};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{CopyObjectInput, CopySource, UploadPartCopyInput};
 use s3s::path::S3Path;
 use s3s::{S3Request, S3Result};
 
-use crate::context::{Principal, RequestInfo};
+use crate::acl_convert;
+use crate::context::{Principal, RequestInfo, SecureTransport};
 use crate::error;
+use crate::keys::{self, RequestFacts};
 use crate::limits;
-use crate::operations::Operation;
+use crate::operations::{Operation, RequestShape};
 
-pub struct OwnerOnlyAccess {
+pub struct PolicyAccess {
+    authorizer: Authorizer,
+}
+
+impl PolicyAccess {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self {
+            authorizer: Authorizer { engine },
+        }
+    }
+}
+
+/// Decides single actions; shared by the access check and the handlers
+/// that check more than one resource (DeleteObjects, copies).
+#[derive(Clone)]
+pub struct Authorizer {
     engine: Arc<Engine>,
 }
 
-impl OwnerOnlyAccess {
-    pub fn new(engine: Arc<Engine>) -> Self {
-        Self { engine }
+/// A bucket with everything that governs access to it, read once per
+/// request.
+pub struct BucketContext {
+    pub record: BucketRecord,
+    pub access: BucketAccess,
+    pub owner: AccountRecord,
+    owner_ref: AccountRef,
+    policy: Option<Policy>,
+    policy_is_public: bool,
+    /// The bucket's and the owner account's settings combined.
+    pub block: PublicAccessBlock,
+}
+
+fn account_ref(account: &AccountRecord) -> AccountRef {
+    AccountRef {
+        id: account.id.0.clone(),
+        canonical_id: account.canonical_id.0.clone(),
+    }
+}
+
+fn denied(decision: &Decision) -> S3Error {
+    match decision.outcome {
+        Outcome::MethodNotAllowed => error::with_message(
+            ErrorCode::MethodNotAllowed,
+            "The specified method is not allowed against this resource.",
+        ),
+        _ => error::code(ErrorCode::AccessDenied),
+    }
+}
+
+impl Authorizer {
+    /// The caller behind `access_key` (anonymous when `None`).
+    fn caller(&self, access_key: Option<&str>) -> Result<(Caller, Option<AccountRecord>), S3Error> {
+        let Some(access_key) = access_key else {
+            return Ok((Caller::Anonymous, None));
+        };
+        match self.engine.credentials(access_key)? {
+            Some(credentials) => Ok((
+                Caller::Root(account_ref(&credentials.account)),
+                Some(credentials.account),
+            )),
+            // The key vanished between the signature check and now.
+            None => Err(error::code(ErrorCode::InvalidAccessKeyId)),
+        }
     }
 
-    /// Deny unless `account` owns `bucket`. A bucket that does not exist (or
-    /// whose name is invalid) is left to the handler, which answers
-    /// NoSuchBucket as AWS does for the owner of the request.
-    fn check_owner(&self, account: &coffer_types::AccountId, bucket: &str) -> Result<(), S3Error> {
-        let Ok(name) = BucketName::parse(bucket) else {
-            return Ok(());
+    /// The bucket and what governs it; `None` if it does not exist.
+    pub fn bucket(&self, bucket: &BucketName) -> Result<Option<BucketContext>, S3Error> {
+        let (record, access) = match self.engine.bucket_with_access(bucket) {
+            Ok(found) => found,
+            Err(failure) if failure.code == ErrorCode::NoSuchBucket => return Ok(None),
+            Err(failure) => return Err(failure),
         };
-        match self.engine.bucket_record(&name) {
-            Ok(record) if &record.owner == account => Ok(()),
-            Ok(_) => Err(error::code(ErrorCode::AccessDenied)),
-            Err(failure) if failure.code == ErrorCode::NoSuchBucket => Ok(()),
-            Err(failure) => Err(failure),
+        let owner = self.engine.account_record(&record.owner)?.ok_or_else(|| {
+            tracing::error!(bucket = %bucket, "bucket owner account is missing");
+            S3Error::internal()
+        })?;
+        let policy = access.policy.as_deref().and_then(|text| {
+            match Policy::parse(text, PolicyKind::Bucket) {
+                Ok(policy) => Some(policy),
+                Err(failure) => {
+                    // Stored policies were validated when they were put.
+                    tracing::error!(bucket = %bucket, error = %failure, "stored bucket policy does not parse; ignoring it");
+                    None
+                }
+            }
+        });
+        let policy_is_public = policy.as_ref().is_some_and(coffer_policy::policy_is_public);
+        let bucket_block = access
+            .public_access_block
+            .map(acl_convert::public_access_block)
+            .unwrap_or_default();
+        let account_block = self
+            .engine
+            .account_public_access_block(&record.owner)?
+            .map(acl_convert::public_access_block)
+            .unwrap_or_default();
+        Ok(Some(BucketContext {
+            owner_ref: account_ref(&owner),
+            owner,
+            record,
+            policy,
+            policy_is_public,
+            block: bucket_block.most_restrictive(account_block),
+            access,
+        }))
+    }
+
+    /// Decide one action on one resource of `bucket` (or an account-level
+    /// action when `bucket` is `None`).
+    pub fn decide(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        bucket: Option<&BucketContext>,
+    ) -> Decision {
+        let request = Request {
+            caller: &principal.caller,
+            action,
+            resource,
+            keys: &principal.keys,
+        };
+        let identity = Identity::default();
+        let Some(bucket) = bucket else {
+            return authorize(&request, &identity, None);
+        };
+        let policy_kind = SourceKind::BucketPolicy;
+        let policy_name = format!("bucket policy of {}", bucket.record.name);
+        let bucket_acl = acl_convert::bucket_acl(bucket);
+        let resource = Resource {
+            bucket_owner: &bucket.owner_ref,
+            bucket_policy: bucket.policy.as_ref().map(|policy| NamedPolicy {
+                kind: &policy_kind,
+                account: &bucket.owner_ref.id,
+                name: &policy_name,
+                policy,
+            }),
+            bucket_policy_is_public: bucket.policy_is_public,
+            bucket_acl: bucket_acl.as_ref(),
+            object: None,
+            public_access_block: bucket.block,
+        };
+        let decision = authorize(&request, &identity, Some(&resource));
+        if !decision.is_allowed() {
+            tracing::debug!(action, resource = resource_arn_for_log(&request), explanation = %decision.explanation, "denied");
+        }
+        decision
+    }
+
+    /// Require `action` on an object of `bucket`.
+    pub fn require_object_action(
+        &self,
+        principal: &Principal,
+        action: &str,
+        bucket: &BucketContext,
+        key: &str,
+    ) -> Result<(), S3Error> {
+        let resource = arn::object_arn(bucket.record.name.as_str(), key);
+        let decision = self.decide(principal, action, &resource, Some(bucket));
+        if decision.is_allowed() {
+            Ok(())
+        } else {
+            Err(denied(&decision))
         }
     }
 
@@ -49,16 +206,36 @@ impl OwnerOnlyAccess {
         let Some(principal) = principal else {
             return Err(error::to_s3s(error::code(ErrorCode::AccessDenied)));
         };
-        match source {
-            CopySource::Bucket { bucket, .. } => self
-                .check_owner(&principal.account.id, bucket)
-                .map_err(error::to_s3s),
-            _ => Err(error::to_s3s(error::with_message(
+        let CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } = source
+        else {
+            return Err(error::to_s3s(error::with_message(
                 ErrorCode::NotImplemented,
                 "Access point and outpost copy sources are not supported",
-            ))),
-        }
+            )));
+        };
+        let Ok(name) = BucketName::parse(bucket) else {
+            // The handler answers NoSuchBucket.
+            return Ok(());
+        };
+        let Some(context) = self.bucket(&name).map_err(error::to_s3s)? else {
+            return Ok(());
+        };
+        let action = if version_id.is_some() {
+            "s3:GetObjectVersion"
+        } else {
+            "s3:GetObject"
+        };
+        self.require_object_action(principal, action, &context, key)
+            .map_err(error::to_s3s)
     }
+}
+
+fn resource_arn_for_log(request: &Request<'_>) -> String {
+    request.resource.to_owned()
 }
 
 fn bucket_of(path: &S3Path) -> Option<&str> {
@@ -68,57 +245,160 @@ fn bucket_of(path: &S3Path) -> Option<&str> {
     }
 }
 
+/// `x-amz-expected-bucket-owner` that names another account → 403.
+fn check_expected_owner(cx: &S3AccessContext<'_>, bucket: &BucketContext) -> Result<(), S3Error> {
+    match cx
+        .headers()
+        .get("x-amz-expected-bucket-owner")
+        .map(|value| value.to_str().unwrap_or_default())
+    {
+        Some(expected) if expected != bucket.owner.id.0 => {
+            Err(error::code(ErrorCode::AccessDenied))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn request_shape(cx: &S3AccessContext<'_>, facts: &RequestFacts) -> RequestShape {
+    let headers = cx.headers();
+    let has = |name: &str| headers.contains_key(name);
+    RequestShape {
+        version_id: facts.version_id.is_some(),
+        acl_headers: has("x-amz-acl") || keys::GRANT_HEADERS.iter().any(|name| has(name)),
+        tagging_header: has("x-amz-tagging"),
+        object_ownership_header: has("x-amz-object-ownership"),
+    }
+}
+
 #[async_trait::async_trait]
-impl S3Access for OwnerOnlyAccess {
+impl S3Access for PolicyAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let operation = Operation::from_s3s_name(cx.s3_op().name());
-        let bucket = bucket_of(cx.s3_path()).map(str::to_owned);
+        let bucket_name = bucket_of(cx.s3_path()).map(str::to_owned);
         if let Some(info) = cx.extensions_mut().get::<RequestInfo>() {
             // Operations we do not implement share one label, so a client
             // cannot grow the metric's cardinality.
             info.set_operation(
                 operation.map_or("NotImplemented", Operation::name),
-                bucket.as_deref(),
+                bucket_name.as_deref(),
             );
         }
-
-        let Some(access_key) = cx.credentials().map(|c| c.access_key.clone()) else {
-            return Err(error::to_s3s(error::code(ErrorCode::AccessDenied)));
+        let access_key = cx
+            .credentials()
+            .map(|credentials| credentials.access_key.clone());
+        let (caller, account) = self
+            .authorizer
+            .caller(access_key.as_deref())
+            .map_err(error::to_s3s)?;
+        let Some(operation) = operation else {
+            // s3s answers NotImplemented; nobody learns more.
+            return match account {
+                Some(_) => Ok(()),
+                None => Err(error::to_s3s(error::code(ErrorCode::AccessDenied))),
+            };
         };
-        let account = match self.engine.credentials(&access_key) {
-            Ok(Some(credentials)) => credentials.account,
-            // The key vanished between signature check and now.
-            Ok(None) => return Err(error::to_s3s(error::code(ErrorCode::InvalidAccessKeyId))),
-            Err(failure) => return Err(error::to_s3s(failure)),
+        let content_length = cx
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        limits::check_xml_body_length(operation, content_length).map_err(error::to_s3s)?;
+
+        let remote: Option<SocketAddr> = cx
+            .extensions_mut()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        let secure = cx
+            .extensions_mut()
+            .get::<SecureTransport>()
+            .is_some_and(|transport| transport.0);
+        let facts = RequestFacts::read(cx.headers(), cx.uri(), remote, secure);
+        let mut condition_keys = ConditionKeys::new();
+        caller.add_condition_keys(&mut condition_keys);
+        facts.add_to(&mut condition_keys, operation);
+        let shape = request_shape(cx, &facts);
+
+        let bucket = match bucket_name.as_deref().map(BucketName::parse) {
+            Some(Ok(name)) => self.authorizer.bucket(&name).map_err(error::to_s3s)?,
+            _ => None,
         };
-
-        if let Some(operation) = operation {
-            let content_length = cx
-                .headers()
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            limits::check_xml_body_length(operation, content_length).map_err(error::to_s3s)?;
-
-            if operation != Operation::CreateBucket {
-                if let Some(bucket) = &bucket {
-                    self.check_owner(&account.id, bucket)
-                        .map_err(error::to_s3s)?;
+        let mut principal = Principal {
+            account: account
+                .clone()
+                .or_else(|| bucket.as_ref().map(|bucket| bucket.owner.clone())),
+            caller,
+            keys: condition_keys,
+            list_bucket_allowed: false,
+        };
+        let account_level = matches!(operation, Operation::ListBuckets | Operation::CreateBucket);
+        if !account_level && bucket.is_none() {
+            // No such bucket (or an invalid name): 404 NoSuchBucket, to
+            // every caller, as AWS answers.
+            if principal.account.is_none() {
+                return Err(error::to_s3s(error::code(ErrorCode::NoSuchBucket)));
+            }
+            cx.extensions_mut().insert(self.authorizer.clone());
+            cx.extensions_mut().insert(principal);
+            return Ok(());
+        }
+        if let Some(bucket) = &bucket {
+            check_expected_owner(cx, bucket).map_err(error::to_s3s)?;
+        }
+        // DeleteObjects is decided per key by the handler.
+        if operation != Operation::DeleteObjects {
+            let resource = match (&bucket, cx.s3_path()) {
+                (None, _) => "*".to_owned(),
+                (Some(bucket), S3Path::Object { key, .. }) if !operation.is_bucket_level() => {
+                    arn::object_arn(bucket.record.name.as_str(), key)
+                }
+                (Some(bucket), _) => arn::bucket_arn(bucket.record.name.as_str()),
+            };
+            let context = if account_level { None } else { bucket.as_ref() };
+            for action in operation.actions(shape) {
+                let decision = self
+                    .authorizer
+                    .decide(&principal, action, &resource, context);
+                if !decision.is_allowed() {
+                    return Err(error::to_s3s(denied(&decision)));
                 }
             }
         }
-
-        cx.extensions_mut().insert(Principal { account });
+        if let Some(bucket) = &bucket {
+            if matches!(operation, Operation::GetObject | Operation::HeadObject) {
+                // 404 NoSuchKey only for callers who may list the bucket.
+                let list = self.authorizer.decide(
+                    &principal,
+                    "s3:ListBucket",
+                    &arn::bucket_arn(bucket.record.name.as_str()),
+                    Some(bucket),
+                );
+                principal.list_bucket_allowed = list.is_allowed();
+            }
+            acl_convert::check_request_acl(
+                cx.headers(),
+                operation,
+                bucket,
+                principal.account.as_ref(),
+            )
+            .map_err(error::to_s3s)?;
+        }
+        if principal.account.is_none() {
+            return Err(error::to_s3s(error::code(ErrorCode::AccessDenied)));
+        }
+        cx.extensions_mut().insert(self.authorizer.clone());
+        cx.extensions_mut().insert(principal);
         Ok(())
     }
 
     async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
         let principal = req.extensions.get::<Principal>().cloned();
-        self.check_copy_source(principal.as_ref(), &req.input.copy_source)
+        self.authorizer
+            .check_copy_source(principal.as_ref(), &req.input.copy_source)
     }
 
     async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
         let principal = req.extensions.get::<Principal>().cloned();
-        self.check_copy_source(principal.as_ref(), &req.input.copy_source)
+        self.authorizer
+            .check_copy_source(principal.as_ref(), &req.input.copy_source)
     }
 }

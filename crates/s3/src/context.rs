@@ -44,9 +44,23 @@ impl RequestInfo {
     }
 }
 
-/// The authenticated account, put into the request's extensions by the
-/// access check so handlers need not look it up again.
+/// Who is acting, put into the request's extensions by the access check
+/// so handlers need not look it up again.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub account: AccountRecord,
+    /// The account that acts: the caller's, or for an anonymous caller the
+    /// bucket owner's (who owns what anonymous callers write).
+    pub account: Option<AccountRecord>,
+    pub caller: coffer_policy::Caller,
+    /// The request's condition keys, for decisions handlers make (per key
+    /// of DeleteObjects, copy sources).
+    pub keys: coffer_policy::ConditionKeys,
+    /// Whether the caller may list the bucket: a missing key is then 404
+    /// NoSuchKey, else 403 (GetObject / HeadObject).
+    pub list_bucket_allowed: bool,
 }
+
+/// Whether the connection is TLS, put into every request's extensions by
+/// the listener (for `aws:SecureTransport`).
+#[derive(Clone, Copy, Debug)]
+pub struct SecureTransport(pub bool);

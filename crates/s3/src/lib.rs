@@ -26,11 +26,13 @@
 //!   check before any byte is read.
 
 mod access;
+mod acl_convert;
 mod auth;
 mod context;
 mod convert;
 mod error;
 mod host;
+mod keys;
 mod layer;
 mod limits;
 mod metrics;
@@ -46,6 +48,8 @@ use coffer_engine::Engine;
 use coffer_types::limits::XML_BODY_BYTES_MAX;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
+
+pub use context::SecureTransport;
 
 /// Gateway settings from the server configuration.
 #[derive(Clone, Debug)]
@@ -76,7 +80,7 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     });
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));
-    builder.set_access(access::OwnerOnlyAccess::new(engine));
+    builder.set_access(access::PolicyAccess::new(engine));
     builder.set_validation(AnyBucketName);
     if !config.domains.is_empty() {
         builder.set_host(host::DomainHost::new(&config.domains));

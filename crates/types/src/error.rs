@@ -123,6 +123,8 @@ error_codes! {
     /// An ACL on a bucket whose Object Ownership is BucketOwnerEnforced.
     AccessControlListNotSupported => 400,
     InvalidBucketAclWithObjectOwnership => 400,
+    /// CreateBucket with a public ACL while Block Public Access is on.
+    InvalidBucketAclWithBlockPublicAccessError => 400,
     MalformedACLError => 400,
     UnresolvableGrantByEmailAddress => 400,
     UnexpectedContent => 400,
@@ -198,6 +200,7 @@ impl From<ErrorCode> for S3Error {
             ErrorCode::OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
             ErrorCode::AccessControlListNotSupported => "The bucket does not allow ACLs",
             ErrorCode::InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            ErrorCode::InvalidBucketAclWithBlockPublicAccessError => "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
             ErrorCode::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema",
             ErrorCode::UnexpectedContent => "This request does not support content",
             ErrorCode::MissingSecurityHeader => "Your request was missing a required header",

@@ -51,17 +51,59 @@ impl Gateway {
             .and_then(|c| c.location_constraint.as_ref())
             .map(|c| c.as_str().to_owned())
             .filter(|c| !c.is_empty());
+        let access = self.new_bucket_access(&req, &account)?;
         self.engine
-            .create_bucket(
-                &account.id,
-                &bucket,
-                constraint.as_deref(),
-                coffer_meta::BucketAccess::new_bucket_defaults(),
-            )
+            .create_bucket(&account.id, &bucket, constraint.as_deref(), access)
             .await?;
         Ok(CreateBucketOutput {
             location: Some(format!("/{bucket}")),
         })
+    }
+
+    /// AWS's defaults for a new bucket, changed by `x-amz-object-ownership`
+    /// and ACL headers: an ACL other than the owner's own needs ACLs
+    /// enabled (else InvalidBucketAclWithObjectOwnership, decided in
+    /// apply), and a public one is refused because a new bucket blocks
+    /// public ACLs.
+    fn new_bucket_access(
+        &self,
+        req: &S3Request<CreateBucketInput>,
+        account: &coffer_meta::AccountRecord,
+    ) -> Result<coffer_meta::BucketAccess> {
+        let mut access = coffer_meta::BucketAccess::new_bucket_defaults();
+        let owner = account.canonical_id.0.as_str();
+        let acl = crate::acl_convert::acl_from_headers(&req.headers, owner, None, &*self.engine)?;
+        let ownership = req
+            .input
+            .object_ownership
+            .as_ref()
+            .map(|ownership| super::access_config::parse_ownership(ownership.as_str()))
+            .transpose()
+            .map_err(|_| {
+                crate::error::with_message(
+                    coffer_types::ErrorCode::InvalidArgument,
+                    "Invalid x-amz-object-ownership header",
+                )
+            })?;
+        if let Some(acl) = &acl {
+            if acl.is_public() {
+                return Err(crate::error::code(
+                    coffer_types::ErrorCode::InvalidBucketAclWithBlockPublicAccessError,
+                ));
+            }
+            // AWS gives a bucket created with an ACL (even `private`) and no
+            // ownership header BucketOwnerPreferred, so that ACLs work.
+            access.ownership =
+                Some(ownership.unwrap_or(coffer_meta::OwnershipRecord::BucketOwnerPreferred));
+            access.acl = acl
+                .grants
+                .iter()
+                .map(crate::acl_convert::grant_record)
+                .collect();
+        } else if let Some(ownership) = ownership {
+            access.ownership = Some(ownership);
+        }
+        Ok(access)
     }
 
     pub(super) async fn head_bucket_impl(

@@ -2,6 +2,7 @@
 //! engine request, calls the engine, and converts the outcome back. The
 //! methods live in per-feature files; this file only dispatches.
 
+mod access_config;
 mod bucket;
 mod list;
 mod multipart;
@@ -34,11 +35,19 @@ impl Gateway {
     }
 }
 
-/// The account the access check authenticated.
+/// The account that acts (see `Principal::account`).
 pub(crate) fn principal<T>(req: &S3Request<T>) -> Result<AccountRecord> {
     req.extensions
         .get::<Principal>()
-        .map(|p| p.account.clone())
+        .and_then(|p| p.account.clone())
+        .ok_or_else(|| error::code(ErrorCode::AccessDenied))
+}
+
+/// Everything the access check learned about the caller.
+pub(crate) fn principal_facts<T>(req: &S3Request<T>) -> Result<Principal> {
+    req.extensions
+        .get::<Principal>()
+        .cloned()
         .ok_or_else(|| error::code(ErrorCode::AccessDenied))
 }
 
@@ -271,5 +280,103 @@ impl s3s::S3 for Gateway {
         req: S3Request<DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         done(self.delete_object_tagging_impl(req).await)
+    }
+
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        done(self.get_bucket_policy_impl(req).await)
+    }
+
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        done(self.put_bucket_policy_impl(req).await)
+    }
+
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        done(self.delete_bucket_policy_impl(req).await)
+    }
+
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        done(self.get_bucket_policy_status_impl(req).await)
+    }
+
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        done(self.get_public_access_block_impl(req).await)
+    }
+
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        done(self.put_public_access_block_impl(req).await)
+    }
+
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        done(self.delete_public_access_block_impl(req).await)
+    }
+
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        done(self.get_bucket_ownership_controls_impl(req).await)
+    }
+
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        done(self.put_bucket_ownership_controls_impl(req).await)
+    }
+
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        done(self.delete_bucket_ownership_controls_impl(req).await)
+    }
+
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        done(self.get_bucket_acl_impl(req).await)
+    }
+
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
+        done(self.put_bucket_acl_impl(req).await)
+    }
+
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        done(self.get_object_acl_impl(req).await)
+    }
+
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        done(self.put_object_acl_impl(req).await)
     }
 }

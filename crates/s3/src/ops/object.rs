@@ -12,9 +12,11 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, TrailingHeaders};
 
 use super::{
-    body_stream, existing_bucket, object_key, principal, response_body, version_id_dto, Gateway,
-    Result,
+    body_stream, existing_bucket, object_key, principal, principal_facts, response_body,
+    version_id_dto, Gateway, Result,
 };
+use crate::access::Authorizer;
+use crate::context::Principal;
 use crate::convert::{self, ChecksumFields};
 use crate::error;
 
@@ -270,7 +272,7 @@ impl Gateway {
     ) -> Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
         let request = get_object_request!(input);
-        let mut outcome = self.engine.get_object(request, true).await?;
+        let mut outcome = hide_missing_key(&req, self.engine.get_object(request, true).await)?;
         let body = outcome.body.take().map(response_body);
         let version = &outcome.version;
         let output = object_read_output!(
@@ -294,7 +296,7 @@ impl Gateway {
     ) -> Result<S3Response<HeadObjectOutput>> {
         let input = &req.input;
         let request = get_object_request!(input);
-        let outcome = self.engine.get_object(request, false).await?;
+        let outcome = hide_missing_key(&req, self.engine.get_object(request, false).await)?;
         let output =
             object_read_output!(HeadObjectOutput, outcome, input.checksum_mode.as_ref(), {});
         let mut response = S3Response::with_headers(
@@ -344,6 +346,33 @@ impl Gateway {
                 key,
                 version_id: object.version_id.clone().map(VersionId),
             }));
+        }
+        // Each key needs its own permission (there is no bucket-wide one).
+        // Fail closed: without the access check's authorizer, nothing.
+        let authorizer = req
+            .extensions
+            .get::<Authorizer>()
+            .cloned()
+            .ok_or_else(|| error::code(ErrorCode::AccessDenied))?;
+        let facts = principal_facts(&req)?;
+        // A missing bucket is answered by the engine (NoSuchBucket).
+        let context = authorizer.bucket(&bucket)?;
+        if let Some(context) = &context {
+            for target in parsed.iter_mut() {
+                let Ok(delete) = target else {
+                    continue;
+                };
+                let action = if delete.version_id.is_some() {
+                    "s3:DeleteObjectVersion"
+                } else {
+                    "s3:DeleteObject"
+                };
+                if let Err(denied) =
+                    authorizer.require_object_action(&facts, action, context, delete.key.as_str())
+                {
+                    *target = Err(denied);
+                }
+            }
         }
         let targets: Vec<DeleteTarget> = parsed
             .iter()
@@ -479,5 +508,24 @@ impl Gateway {
             version_id: convert::version_id_dto(version),
             ..CopyObjectOutput::default()
         })
+    }
+}
+
+/// A missing key is 404 NoSuchKey only for callers who may list the
+/// bucket; everyone else gets 403, so keys cannot be probed.
+fn hide_missing_key<I, T>(req: &S3Request<I>, result: Result<T>) -> Result<T> {
+    match result {
+        Err(failure) if failure.code == ErrorCode::NoSuchKey => {
+            let may_list = req
+                .extensions
+                .get::<Principal>()
+                .is_some_and(|principal| principal.list_bucket_allowed);
+            Err(if may_list {
+                failure
+            } else {
+                error::code(ErrorCode::AccessDenied)
+            })
+        }
+        other => other,
     }
 }

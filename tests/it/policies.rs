@@ -1,0 +1,713 @@
+//! Authorization end to end, with three accounts: A (the server's root,
+//! which owns the buckets), B and C (created with `coffer admin account
+//! create`). Bucket policies across accounts, explicit deny, 404 vs 403,
+//! the owner's exemption for policy management and 405 for others,
+//! anonymous access and Block Public Access, conditions on the source IP
+//! and on TLS, Object Ownership and ACLs, DeleteObjects per key, and a
+//! presigned URL that stops working when its signer loses the permission.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{
+    BucketCannedAcl, Delete, ObjectCannedAcl, ObjectIdentifier, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, PublicAccessBlockConfiguration,
+};
+use coffer_e2e::cluster::admin;
+use coffer_e2e::ops::{create_bucket, get_bytes, put_bytes};
+use coffer_e2e::{assert_s3_error, unique_bucket, xml_element, ClientOptions, Server};
+
+/// An account created through the admin CLI, with a client for it.
+struct Account {
+    id: String,
+    client: aws_sdk_s3::Client,
+}
+
+fn create_account(server: &Server, name: &str) -> Result<Account> {
+    let output = admin(server, &["account", "create", name, "--json"])?;
+    let created: serde_json::Value =
+        serde_json::from_str(&output).context("account create --json")?;
+    let field = |name: &str| {
+        created[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("{name} in {output}"))
+    };
+    let client = server.client_with(ClientOptions {
+        credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
+        ..ClientOptions::default()
+    });
+    Ok(Account {
+        id: field("account_id")?,
+        client,
+    })
+}
+
+async fn put_policy(client: &aws_sdk_s3::Client, bucket: &str, statements: &str) -> Result<()> {
+    client
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#
+        ))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Turn off the default Block Public Access of a new bucket.
+async fn allow_public(client: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    client
+        .delete_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_policies_across_accounts() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let b = create_account(&server, "bravo")?;
+    let c = create_account(&server, "charlie")?;
+    let bucket = unique_bucket("policy");
+    create_bucket(&owner, &bucket).await?;
+    for key in ["shared/x", "shared/secret-1", "private/y"] {
+        put_bytes(&owner, &bucket, key, key.as_bytes()).await?;
+    }
+
+    // Nothing allows B yet.
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/x")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_s3_error(
+        b.client.list_objects_v2().bucket(&bucket).send().await,
+        403,
+        Some("AccessDenied"),
+    );
+
+    let grant_b = format!(
+        r#"{{"Sid":"read-shared","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/shared/*"}},
+           {{"Sid":"no-secrets","Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"s3:*","Resource":"arn:aws:s3:::{bucket}/shared/secret*"}},
+           {{"Sid":"read-policy","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:GetBucketPolicy","Resource":"arn:aws:s3:::{bucket}"}}"#,
+        b.id, b.id, b.id
+    );
+    put_policy(&owner, &bucket, &grant_b).await?;
+    let policy = owner.get_bucket_policy().bucket(&bucket).send().await?;
+    assert!(policy
+        .policy()
+        .is_some_and(|text| text.contains("read-shared")));
+    let status = owner
+        .get_bucket_policy_status()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    assert_eq!(
+        status.policy_status().and_then(|status| status.is_public()),
+        Some(false)
+    );
+
+    // Cross-account: the bucket policy grants, B's root needs nothing more.
+    assert!(get_bytes(&b.client, &bucket, "shared/x").await? == b"shared/x");
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("private/y")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // An explicit Deny beats the Allow.
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/secret-1")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // C is named nowhere.
+    assert_s3_error(
+        c.client
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/x")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // Without s3:ListBucket a missing key is 403, not 404.
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/missing")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_s3_error(
+        owner
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/missing")
+            .send()
+            .await,
+        404,
+        Some("NoSuchKey"),
+    );
+    // Another account may not manage the bucket policy even when allowed: 405.
+    assert_s3_error(
+        b.client.get_bucket_policy().bucket(&bucket).send().await,
+        405,
+        Some("MethodNotAllowed"),
+    );
+    assert_s3_error(
+        c.client.get_bucket_policy().bucket(&bucket).send().await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_s3_error(
+        b.client
+            .put_bucket_policy()
+            .bucket(&bucket)
+            .policy(r#"{"Statement":[]}"#)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // x-amz-expected-bucket-owner must name the owner.
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("shared/x")
+            .expected_bucket_owner(&b.id)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+
+    // Validation with AWS's messages.
+    for (statements, message) in [
+        (
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}"#
+                .to_owned(),
+            "Policy has invalid resource",
+        ),
+        (
+            format!(
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"999999999999"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}"#
+            ),
+            "Invalid principal in policy",
+        ),
+        (
+            format!(
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}"}}"#,
+                b.id
+            ),
+            "Action does not apply to any resource(s) in statement",
+        ),
+        (
+            format!(
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:Fly","Resource":"arn:aws:s3:::{bucket}/*"}}"#,
+                b.id
+            ),
+            "Policy has invalid action",
+        ),
+    ] {
+        let refused = owner
+            .put_bucket_policy()
+            .bucket(&bucket)
+            .policy(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#
+            ))
+            .send()
+            .await;
+        let error = refused.expect_err("refused");
+        let service = error.as_service_error().context("a service error")?;
+        assert_eq!(
+            aws_sdk_s3::error::ProvideErrorMetadata::code(service),
+            Some("MalformedPolicy")
+        );
+        assert_eq!(
+            aws_sdk_s3::error::ProvideErrorMetadata::message(service),
+            Some(message)
+        );
+    }
+
+    // The owner's root may always manage the policy, even one that denies it
+    // everything else.
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"]}}"#),
+    )
+    .await?;
+    assert_s3_error(
+        owner
+            .get_object()
+            .bucket(&bucket)
+            .key("private/y")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    owner.get_bucket_policy().bucket(&bucket).send().await?;
+    owner.delete_bucket_policy().bucket(&bucket).send().await?;
+    assert!(get_bytes(&owner, &bucket, "private/y").await? == b"private/y");
+    assert_s3_error(
+        owner.get_bucket_policy().bucket(&bucket).send().await,
+        404,
+        Some("NoSuchBucketPolicy"),
+    );
+
+    // DeleteObjects: each key needs its own permission.
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:DeleteObject","Resource":"arn:aws:s3:::{bucket}/shared/*"}}"#, b.id),
+    )
+    .await?;
+    let identifiers = ["shared/x", "private/y"]
+        .into_iter()
+        .map(|key| ObjectIdentifier::builder().key(key).build())
+        .collect::<Result<Vec<_>, _>>()?;
+    let result = b
+        .client
+        .delete_objects()
+        .bucket(&bucket)
+        .delete(Delete::builder().set_objects(Some(identifiers)).build()?)
+        .send()
+        .await?;
+    let deleted: Vec<&str> = result
+        .deleted()
+        .iter()
+        .filter_map(|object| object.key())
+        .collect();
+    assert_eq!(deleted, ["shared/x"]);
+    let errors: Vec<(&str, &str)> = result
+        .errors()
+        .iter()
+        .filter_map(|error| Some((error.key()?, error.code()?)))
+        .collect();
+    assert_eq!(errors, [("private/y", "AccessDenied")]);
+    assert!(get_bytes(&owner, &bucket, "private/y").await? == b"private/y");
+    Ok(())
+}
+
+async fn anonymous_get(server: &Server, bucket: &str, key: &str) -> Result<(u16, String)> {
+    let response = reqwest::get(format!("{}/{bucket}/{key}", server.endpoint())).await?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await?))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_access_block_public_access_and_conditions() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let b = create_account(&server, "bravo")?;
+    let bucket = unique_bucket("public");
+    create_bucket(&owner, &bucket).await?;
+    put_bytes(&owner, &bucket, "pub/hello", b"hello").await?;
+    put_bytes(&owner, &bucket, "lan/doc", b"lan").await?;
+    let public_read = format!(
+        r#"{{"Sid":"public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/pub/*"}}"#
+    );
+
+    // A new bucket blocks public policies.
+    let settings = owner
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    let configuration = settings
+        .public_access_block_configuration()
+        .context("settings")?;
+    assert_eq!(configuration.block_public_policy(), Some(true));
+    assert_s3_error(
+        owner
+            .put_bucket_policy()
+            .bucket(&bucket)
+            .policy(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{public_read}]}}"#
+            ))
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_eq!(anonymous_get(&server, &bucket, "pub/hello").await?.0, 403);
+
+    allow_public(&owner, &bucket).await?;
+    assert_s3_error(
+        owner.get_public_access_block().bucket(&bucket).send().await,
+        404,
+        Some("NoSuchPublicAccessBlockConfiguration"),
+    );
+    put_policy(&owner, &bucket, &public_read).await?;
+    let status = owner
+        .get_bucket_policy_status()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    assert_eq!(
+        status.policy_status().and_then(|status| status.is_public()),
+        Some(true)
+    );
+    assert_eq!(
+        anonymous_get(&server, &bucket, "pub/hello").await?,
+        (200, "hello".to_owned())
+    );
+    let (status, body) = anonymous_get(&server, &bucket, "lan/doc").await?;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(xml_element(&body, "Code").as_deref(), Some("AccessDenied"));
+    // A bucket that does not exist is 404 for everyone.
+    let (status, body) = anonymous_get(&server, &unique_bucket("nothere"), "k").await?;
+    assert_eq!(
+        (status, xml_element(&body, "Code").as_deref()),
+        (404, Some("NoSuchBucket"))
+    );
+
+    // RestrictPublicBuckets: a public policy serves only the owner's account.
+    owner
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await?;
+    assert_eq!(anonymous_get(&server, &bucket, "pub/hello").await?.0, 403);
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("pub/hello")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert!(get_bytes(&owner, &bucket, "pub/hello").await? == b"hello");
+    allow_public(&owner, &bucket).await?;
+
+    // aws:SourceIp: the test client is 127.0.0.1.
+    let by_ip = |cidr: &str| {
+        format!(
+            r#"{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/lan/*","Condition":{{"IpAddress":{{"aws:SourceIp":"{cidr}"}}}}}}"#
+        )
+    };
+    put_policy(&owner, &bucket, &by_ip("10.0.0.0/8")).await?;
+    assert_eq!(anonymous_get(&server, &bucket, "lan/doc").await?.0, 403);
+    put_policy(&owner, &bucket, &by_ip("127.0.0.0/8")).await?;
+    assert_eq!(
+        anonymous_get(&server, &bucket, "lan/doc").await?,
+        (200, "lan".to_owned())
+    );
+    // A policy pinned to an IP range is not public.
+    let status = owner
+        .get_bucket_policy_status()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    assert_eq!(
+        status.policy_status().and_then(|status| status.is_public()),
+        Some(false)
+    );
+
+    // aws:SecureTransport: this server speaks plain HTTP, so a Deny on
+    // insecure transport applies — to the owner's root too.
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#),
+    )
+    .await?;
+    assert_s3_error(
+        owner
+            .get_object()
+            .bucket(&bucket)
+            .key("pub/hello")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    owner.delete_bucket_policy().bucket(&bucket).send().await?;
+    assert!(get_bytes(&owner, &bucket, "pub/hello").await? == b"hello");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_satisfies_secure_transport() -> Result<()> {
+    let server = Server::start_with(coffer_e2e::ServerOptions {
+        tls: Some(coffer_e2e::TlsIdentity::localhost_test()),
+        ..Default::default()
+    })
+    .await?;
+    let owner = server.client();
+    let bucket = unique_bucket("tls");
+    create_bucket(&owner, &bucket).await?;
+    put_bytes(&owner, &bucket, "k", b"v").await?;
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#),
+    )
+    .await?;
+    assert!(get_bytes(&owner, &bucket, "k").await? == b"v");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn object_ownership_and_acls() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let bucket = unique_bucket("acl");
+    create_bucket(&owner, &bucket).await?;
+
+    // New buckets: BucketOwnerEnforced, ACLs disabled.
+    let controls = owner
+        .get_bucket_ownership_controls()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    let rule = controls
+        .ownership_controls()
+        .and_then(|controls| controls.rules().first())
+        .context("a rule")?;
+    assert_eq!(
+        rule.object_ownership(),
+        &ObjectOwnership::BucketOwnerEnforced
+    );
+    assert_s3_error(
+        owner
+            .put_object()
+            .bucket(&bucket)
+            .key("k")
+            .acl(ObjectCannedAcl::PublicRead)
+            .body(b"x".to_vec().into())
+            .send()
+            .await,
+        400,
+        Some("AccessControlListNotSupported"),
+    );
+    owner
+        .put_object()
+        .bucket(&bucket)
+        .key("k")
+        .acl(ObjectCannedAcl::BucketOwnerFullControl)
+        .body(b"x".to_vec().into())
+        .send()
+        .await?;
+    owner
+        .put_object()
+        .bucket(&bucket)
+        .key("k2")
+        .acl(ObjectCannedAcl::Private)
+        .body(b"x".to_vec().into())
+        .send()
+        .await?;
+    assert_s3_error(
+        owner
+            .put_bucket_acl()
+            .bucket(&bucket)
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await,
+        400,
+        Some("AccessControlListNotSupported"),
+    );
+    let acl = owner.get_bucket_acl().bucket(&bucket).send().await?;
+    assert_eq!(acl.grants().len(), 1);
+    assert_eq!(
+        acl.grants()[0]
+            .permission()
+            .map(|permission| permission.as_str()),
+        Some("FULL_CONTROL")
+    );
+    let object_acl = owner
+        .get_object_acl()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await?;
+    assert_eq!(object_acl.grants().len(), 1);
+
+    // Enable ACLs, allow public ACLs, and make the bucket listable by all.
+    owner
+        .put_bucket_ownership_controls()
+        .bucket(&bucket)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::ObjectWriter)
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    assert_s3_error(
+        owner
+            .put_bucket_acl()
+            .bucket(&bucket)
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    allow_public(&owner, &bucket).await?;
+    owner
+        .put_bucket_acl()
+        .bucket(&bucket)
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await?;
+    let acl = owner.get_bucket_acl().bucket(&bucket).send().await?;
+    let all_users = acl.grants().iter().any(|grant| {
+        grant.grantee().and_then(|grantee| grantee.uri())
+            == Some("http://acs.amazonaws.com/groups/global/AllUsers")
+            && grant.permission().map(|permission| permission.as_str()) == Some("READ")
+    });
+    assert!(all_users, "{acl:?}");
+    let listing = reqwest::get(format!("{}/{bucket}?list-type=2", server.endpoint())).await?;
+    assert_eq!(listing.status().as_u16(), 200);
+    assert!(listing.text().await?.contains("<Key>k</Key>"));
+    // IgnorePublicAcls hides the grant from decisions and from reads.
+    owner
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .ignore_public_acls(true)
+                .build(),
+        )
+        .send()
+        .await?;
+    let listing = reqwest::get(format!("{}/{bucket}?list-type=2", server.endpoint())).await?;
+    assert_eq!(listing.status().as_u16(), 403);
+    assert_eq!(
+        owner
+            .get_bucket_acl()
+            .bucket(&bucket)
+            .send()
+            .await?
+            .grants()
+            .len(),
+        1
+    );
+    // Enforced over a granting ACL is refused.
+    assert_s3_error(
+        owner
+            .put_bucket_ownership_controls()
+            .bucket(&bucket)
+            .ownership_controls(
+                OwnershipControls::builder()
+                    .rules(
+                        OwnershipControlsRule::builder()
+                            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                            .build()?,
+                    )
+                    .build()?,
+            )
+            .send()
+            .await,
+        400,
+        Some("InvalidBucketAclWithObjectOwnership"),
+    );
+
+    // CreateBucket with ACLs.
+    assert_s3_error(
+        owner
+            .create_bucket()
+            .bucket(unique_bucket("pubacl"))
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await,
+        400,
+        Some("InvalidBucketAclWithBlockPublicAccessError"),
+    );
+    let private = unique_bucket("privacl");
+    owner
+        .create_bucket()
+        .bucket(&private)
+        .acl(BucketCannedAcl::Private)
+        .send()
+        .await?;
+    let controls = owner
+        .get_bucket_ownership_controls()
+        .bucket(&private)
+        .send()
+        .await?;
+    let rule = controls
+        .ownership_controls()
+        .and_then(|controls| controls.rules().first())
+        .context("a rule")?;
+    assert_eq!(
+        rule.object_ownership(),
+        &ObjectOwnership::BucketOwnerPreferred
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presigned_urls_carry_the_signers_current_permissions() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let b = create_account(&server, "bravo")?;
+    let bucket = unique_bucket("presign");
+    create_bucket(&owner, &bucket).await?;
+    put_bytes(&owner, &bucket, "doc", b"content").await?;
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}"#, b.id),
+    )
+    .await?;
+    let presigned = b
+        .client
+        .get_object()
+        .bucket(&bucket)
+        .key("doc")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(600))?)
+        .await?;
+    let url = presigned.uri().to_owned();
+    let response = reqwest::get(&url).await?;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await?, "content");
+    // Revoked: the same URL, still unexpired, is now refused.
+    owner.delete_bucket_policy().bucket(&bucket).send().await?;
+    let response = reqwest::get(&url).await?;
+    assert_eq!(response.status().as_u16(), 403);
+    let body = response.text().await?;
+    assert_eq!(
+        xml_element(&body, "Code").as_deref(),
+        Some("AccessDenied"),
+        "{body}"
+    );
+    Ok(())
+}
