@@ -402,3 +402,107 @@ impl S3Access for PolicyAccess {
             .check_copy_source(principal.as_ref(), &req.input.copy_source)
     }
 }
+
+/// A request described by an operator, for `coffer admin policy explain`.
+#[derive(Clone, Debug, Default)]
+pub struct ExplainRequest {
+    /// The caller's access key id; `None` is an anonymous caller.
+    pub access_key_id: Option<String>,
+    /// `s3:GetObject`, …
+    pub action: String,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// Condition keys to set (e.g. `aws:SourceIp`, `aws:SecureTransport`);
+    /// `aws:SecureTransport` is `true` unless given.
+    pub condition_keys: Vec<(String, String)>,
+}
+
+/// One statement or grant that took part in a decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExplainedReason {
+    /// `IdentityPolicy`, `SessionPolicy`, `BucketPolicy`, `BucketAcl`, `ObjectAcl`.
+    pub source: String,
+    pub account: String,
+    pub name: String,
+    pub sid: Option<String>,
+    pub index: usize,
+    /// `Allow` or `Deny`.
+    pub effect: String,
+}
+
+/// The answer: allowed or not, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    pub allowed: bool,
+    /// `Allowed`, `ExplicitDeny`, `ImplicitDeny`, `MethodNotAllowed`,
+    /// `NoSuchBucket`.
+    pub outcome: String,
+    pub explanation: String,
+    pub reasons: Vec<ExplainedReason>,
+}
+
+/// Decide a described request exactly as the gateway would, and say why.
+pub fn explain(engine: &Arc<Engine>, request: &ExplainRequest) -> Result<Explanation, S3Error> {
+    let authorizer = Authorizer {
+        engine: engine.clone(),
+    };
+    if coffer_policy::actions::resource_kind(&request.action).is_none() {
+        return Err(error::with_message(
+            ErrorCode::InvalidArgument,
+            format!("Unknown action {}", request.action),
+        ));
+    }
+    let (caller, account) = authorizer.caller(request.access_key_id.as_deref())?;
+    let bucket = match request.bucket.as_deref() {
+        Some(name) => {
+            let name = BucketName::parse(name)?;
+            match authorizer.bucket(&name)? {
+                Some(bucket) => Some(bucket),
+                None => {
+                    return Ok(Explanation {
+                        allowed: false,
+                        outcome: "NoSuchBucket".to_owned(),
+                        explanation: "the bucket does not exist".to_owned(),
+                        reasons: Vec::new(),
+                    })
+                }
+            }
+        }
+        None => None,
+    };
+    let mut keys = ConditionKeys::new();
+    caller.add_condition_keys(&mut keys);
+    keys.set("aws:SecureTransport", "true");
+    for (key, value) in &request.condition_keys {
+        keys.set(key, value.clone());
+    }
+    let principal = Principal {
+        account,
+        caller,
+        keys,
+        list_bucket_allowed: false,
+    };
+    let resource = match (&bucket, &request.key) {
+        (Some(bucket), Some(key)) => arn::object_arn(bucket.record.name.as_str(), key),
+        (Some(bucket), None) => arn::bucket_arn(bucket.record.name.as_str()),
+        (None, _) => "*".to_owned(),
+    };
+    let decision = authorizer.decide(&principal, &request.action, &resource, bucket.as_ref());
+    Ok(Explanation {
+        allowed: decision.is_allowed(),
+        outcome: format!("{:?}", decision.outcome),
+        explanation: decision.explanation.clone(),
+        reasons: decision
+            .reasons
+            .iter()
+            .map(|reason| ExplainedReason {
+                source: format!("{:?}", reason.kind),
+                account: reason.account.clone(),
+                name: reason.name.clone(),
+                sid: reason.sid.clone(),
+                index: reason.index,
+                effect: format!("{:?}", reason.effect),
+            })
+            .collect(),
+    })
+}

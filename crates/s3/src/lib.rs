@@ -49,6 +49,7 @@ use coffer_types::limits::XML_BODY_BYTES_MAX;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
 
+pub use access::{explain, ExplainRequest, ExplainedReason, Explanation};
 pub use context::SecureTransport;
 
 /// Gateway settings from the server configuration.
