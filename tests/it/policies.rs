@@ -56,6 +56,46 @@ async fn put_policy(client: &aws_sdk_s3::Client, bucket: &str, statements: &str)
     Ok(())
 }
 
+async fn ownership(client: &aws_sdk_s3::Client, bucket: &str) -> Result<ObjectOwnership> {
+    let controls = client
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await?;
+    let rule = controls
+        .ownership_controls()
+        .and_then(|controls| controls.rules().first())
+        .context("a rule")?;
+    Ok(rule.object_ownership().clone())
+}
+
+async fn set_ownership(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    ownership: ObjectOwnership,
+) -> Result<
+    aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError,
+        aws_sdk_s3::config::http::HttpResponse,
+    >,
+> {
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ownership)
+        .build()
+        .expect("object_ownership is set");
+    let controls = OwnershipControls::builder()
+        .rules(rule)
+        .build()
+        .expect("rules are set");
+    client
+        .put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(controls)
+        .send()
+        .await
+}
+
 /// Turn off the default Block Public Access of a new bucket.
 async fn allow_public(client: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
     client
@@ -488,18 +528,9 @@ async fn object_ownership_and_acls() -> Result<()> {
     create_bucket(&owner, &bucket).await?;
 
     // New buckets: BucketOwnerEnforced, ACLs disabled.
-    let controls = owner
-        .get_bucket_ownership_controls()
-        .bucket(&bucket)
-        .send()
-        .await?;
-    let rule = controls
-        .ownership_controls()
-        .and_then(|controls| controls.rules().first())
-        .context("a rule")?;
     assert_eq!(
-        rule.object_ownership(),
-        &ObjectOwnership::BucketOwnerEnforced
+        ownership(&owner, &bucket).await?,
+        ObjectOwnership::BucketOwnerEnforced
     );
     assert_s3_error(
         owner
@@ -556,20 +587,7 @@ async fn object_ownership_and_acls() -> Result<()> {
     assert_eq!(object_acl.grants().len(), 1);
 
     // Enable ACLs, allow public ACLs, and make the bucket listable by all.
-    owner
-        .put_bucket_ownership_controls()
-        .bucket(&bucket)
-        .ownership_controls(
-            OwnershipControls::builder()
-                .rules(
-                    OwnershipControlsRule::builder()
-                        .object_ownership(ObjectOwnership::ObjectWriter)
-                        .build()?,
-                )
-                .build()?,
-        )
-        .send()
-        .await?;
+    set_ownership(&owner, &bucket, ObjectOwnership::ObjectWriter).await?;
     assert_s3_error(
         owner
             .put_bucket_acl()
@@ -622,20 +640,7 @@ async fn object_ownership_and_acls() -> Result<()> {
     );
     // Enforced over a granting ACL is refused.
     assert_s3_error(
-        owner
-            .put_bucket_ownership_controls()
-            .bucket(&bucket)
-            .ownership_controls(
-                OwnershipControls::builder()
-                    .rules(
-                        OwnershipControlsRule::builder()
-                            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                            .build()?,
-                    )
-                    .build()?,
-            )
-            .send()
-            .await,
+        set_ownership(&owner, &bucket, ObjectOwnership::BucketOwnerEnforced).await,
         400,
         Some("InvalidBucketAclWithObjectOwnership"),
     );
@@ -658,18 +663,9 @@ async fn object_ownership_and_acls() -> Result<()> {
         .acl(BucketCannedAcl::Private)
         .send()
         .await?;
-    let controls = owner
-        .get_bucket_ownership_controls()
-        .bucket(&private)
-        .send()
-        .await?;
-    let rule = controls
-        .ownership_controls()
-        .and_then(|controls| controls.rules().first())
-        .context("a rule")?;
     assert_eq!(
-        rule.object_ownership(),
-        &ObjectOwnership::BucketOwnerPreferred
+        ownership(&owner, &private).await?,
+        ObjectOwnership::BucketOwnerPreferred
     );
     Ok(())
 }

@@ -143,7 +143,7 @@ fn check_account_id(account_id: &str) -> Result<(), AdminError> {
 
 /// A JSON request body as `T`, or 400 saying what is wrong with it (the
 /// body's size is capped by `require_root`).
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
     serde_json::from_slice(body).map_err(|error| {
         AdminError::new(
             StatusCode::BAD_REQUEST,

@@ -1,6 +1,6 @@
 //! The admin endpoint: `/health/live`, `/health/ready`, `/metrics`, and the
-//! admin API under `/admin/v1` (region membership, jobs and accounts, signed
-//! by a root key).
+//! admin API under `/admin/v1` (region membership, jobs, accounts and
+//! policy explanations, signed by a root key).
 //!
 //! This crate must not know about RocksDB, tonic or S3 wire types; it reads
 //! progress and totals through the engine, behind the small `NodeStatus`
@@ -11,17 +11,19 @@ mod api;
 pub mod auth;
 mod health;
 mod metrics_endpoint;
+mod policy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use coffer_engine::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use accounts::{AccountAdmin, AccountView, NewAccountView, PublicAccessBlockView};
 pub use api::{AdminCredentials, AdminError, ClusterAdmin, NodeView};
 pub use health::PROBE_INTERVAL_MS;
+pub use policy::{ExplainedReasonView, ExplanationView, PolicyExplainRequest, PolicyExplainer};
 
 /// Raft progress as the admin endpoint sees it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,6 +97,7 @@ pub(crate) struct AdminState {
     pub credentials: Option<Arc<dyn AdminCredentials>>,
     pub cluster: Option<Arc<dyn ClusterAdmin>>,
     pub accounts: Option<Arc<dyn AccountAdmin>>,
+    pub explainer: Option<Arc<dyn PolicyExplainer>>,
     /// Drains a node's blocks before its removal (absent in handler tests).
     pub engine: Option<Arc<Engine>>,
 }
@@ -108,6 +111,8 @@ pub struct AdminApi {
     pub cluster: Option<Arc<dyn ClusterAdmin>>,
     /// Account management (`/admin/v1/accounts`); 501 when `None`.
     pub accounts: Option<Arc<dyn AccountAdmin>>,
+    /// Policy explanations (`/admin/v1/policy/explain`); 501 when `None`.
+    pub explainer: Option<Arc<dyn PolicyExplainer>>,
 }
 
 /// The admin endpoint as an axum router.
@@ -139,6 +144,7 @@ fn router_inner(
         credentials: api.credentials,
         cluster: api.cluster,
         accounts: api.accounts,
+        explainer: api.explainer,
         engine,
     });
     let admin_api = axum::Router::new()
@@ -161,6 +167,7 @@ fn router_inner(
                 .put(accounts::put_public_access_block)
                 .delete(accounts::delete_public_access_block),
         )
+        .route("/admin/v1/policy/explain", post(policy::explain))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_root,

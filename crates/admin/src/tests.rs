@@ -15,6 +15,7 @@ use crate::health::DiskProbe;
 use crate::{router_with, NodeStatus, Progress};
 
 mod accounts;
+mod policy;
 
 struct FakeNode {
     progress: Mutex<Progress>,

@@ -13,6 +13,7 @@ mod config;
 mod credentials;
 mod expect_continue;
 mod keys;
+mod policy_explain;
 mod region;
 mod serve;
 mod server;

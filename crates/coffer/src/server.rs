@@ -277,6 +277,9 @@ async fn run_with_meta(
                     engine: engine.clone(),
                     root_account,
                 })),
+                explainer: Some(Arc::new(crate::policy_explain::GatewayExplainer {
+                    engine: engine.clone(),
+                })),
             },
         ),
     };

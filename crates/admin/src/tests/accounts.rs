@@ -21,7 +21,7 @@ const ROOT_KEY: &str = "ROOTKEY";
 const ROOT_SECRET: &str = "root-secret";
 const NEW_SECRET: &str = "fake-secret-0123456789abcdefghijklmnopqrstu";
 
-struct RootKey;
+pub(super) struct RootKey;
 
 impl AdminCredentials for RootKey {
     fn root_secret(&self, access_key_id: &str) -> Option<zeroize::Zeroizing<String>> {
@@ -37,7 +37,7 @@ struct FakeAccounts {
     owners: Mutex<HashSet<String>>,
 }
 
-fn engine_error(code: ErrorCode, message: &str) -> AdminError {
+pub(super) fn engine_error(code: ErrorCode, message: &str) -> AdminError {
     S3Error::new(code, message).into()
 }
 
@@ -162,6 +162,7 @@ fn harness() -> Harness {
             credentials: Some(Arc::new(RootKey)),
             cluster: None,
             accounts: Some(accounts.clone()),
+            explainer: None,
         },
     );
     Harness {
@@ -179,7 +180,7 @@ fn unix_now() -> i64 {
 }
 
 /// A request signed with the root key, as `coffer admin` signs it.
-fn signed(method: &str, path: &str, body: &str) -> Request<Body> {
+pub(super) fn signed(method: &str, path: &str, body: &str) -> Request<Body> {
     let date = unix_now();
     let signature = auth::sign(ROOT_SECRET, method, path, date, body.as_bytes());
     Request::builder()
@@ -192,7 +193,7 @@ fn signed(method: &str, path: &str, body: &str) -> Request<Body> {
 }
 
 /// Status and body text.
-async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
+pub(super) async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
     let response = router
         .clone()
         .oneshot(request)
@@ -211,7 +212,7 @@ async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Str
     )
 }
 
-async fn call(
+pub(super) async fn call(
     router: &axum::Router,
     method: &str,
     path: &str,
