@@ -11,6 +11,7 @@ mod checksums;
 mod cluster;
 mod durability;
 mod expect_continue;
+mod explain;
 mod limits;
 mod listing;
 mod multipart;

@@ -707,3 +707,59 @@ async fn presigned_urls_carry_the_signers_current_permissions() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conditions_on_existing_object_tags() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let b = create_account(&server, "bravo")?;
+    let bucket = unique_bucket("tags");
+    create_bucket(&owner, &bucket).await?;
+    owner
+        .put_object()
+        .bucket(&bucket)
+        .key("tagged")
+        .tagging("visibility=public")
+        .body(b"shown".to_vec().into())
+        .send()
+        .await?;
+    put_bytes(&owner, &bucket, "untagged", b"hidden").await?;
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"StringEquals":{{"s3:ExistingObjectTag/visibility":"public"}}}}}}"#,
+            b.id
+        ),
+    )
+    .await?;
+    assert!(get_bytes(&b.client, &bucket, "tagged").await? == b"shown");
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("untagged")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // Re-tagging the object changes the answer.
+    owner
+        .delete_object_tagging()
+        .bucket(&bucket)
+        .key("tagged")
+        .send()
+        .await?;
+    assert_s3_error(
+        b.client
+            .get_object()
+            .bucket(&bucket)
+            .key("tagged")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    Ok(())
+}

@@ -77,8 +77,7 @@ pub struct ExplanationView {
 /// `InvalidAccessKeyId`.
 #[async_trait::async_trait]
 pub trait PolicyExplainer: Send + Sync + 'static {
-    async fn explain(&self, request: &PolicyExplainRequest)
-        -> Result<ExplanationView, AdminError>;
+    async fn explain(&self, request: &PolicyExplainRequest) -> Result<ExplanationView, AdminError>;
 }
 
 fn explainer(state: &AdminState) -> Result<&Arc<dyn PolicyExplainer>, AdminError> {

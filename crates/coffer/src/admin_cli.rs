@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use clap::{Args, Subcommand};
-use coffer_admin::{auth, AccountView, NodeView, PublicAccessBlockView};
+use clap::{ArgGroup, Args, Subcommand};
+use coffer_admin::{
+    auth, AccountView, ExplainedReasonView, ExplanationView, NodeView, PolicyExplainRequest,
+    PublicAccessBlockView,
+};
 
 use crate::credentials::root_credentials;
 
@@ -47,6 +50,10 @@ pub enum AdminCommand {
     /// Accounts: each owns its buckets and has its own access key.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Access decisions: how a described request would be decided, and by
+    /// which statements.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Exit 0 when the node is ready (`/health/ready`), 1 otherwise; for
     /// container health checks (no credentials needed).
     Health,
@@ -106,6 +113,104 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Decide a described request as the S3 endpoint would and print
+    /// ALLOWED or DENIED (outcome), why, and the deciding statements
+    /// (source, account, policy, Sid). Exits 0 either way; non-zero only
+    /// when the request could not be explained.
+    #[command(group(ArgGroup::new("caller").required(true).args(["access_key_id", "anonymous"])))]
+    Explain {
+        /// The IAM action, e.g. s3:GetObject.
+        #[arg(long, value_name = "ACTION")]
+        action: String,
+        /// The caller: the account that owns this access key.
+        #[arg(long, value_name = "AKID")]
+        access_key_id: Option<String>,
+        /// The caller: anonymous (an unsigned request).
+        #[arg(long)]
+        anonymous: bool,
+        /// The bucket (left out: an account-level action such as
+        /// s3:ListAllMyBuckets).
+        #[arg(long, value_name = "NAME")]
+        bucket: Option<String>,
+        /// The object key (needs --bucket).
+        #[arg(long, value_name = "KEY", requires = "bucket")]
+        key: Option<String>,
+        /// A condition key of the request, e.g. aws:SourceIp=10.0.0.1
+        /// (repeatable; aws:SecureTransport is true unless given).
+        #[arg(long = "condition", value_name = "KEY=VALUE", value_parser = parse_condition)]
+        conditions: Vec<(String, String)>,
+        /// Print JSON: allowed, outcome, explanation, reasons (source,
+        /// account, name, sid, index, effect).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `KEY=VALUE`, split at the first `=` (values may contain `=`).
+fn parse_condition(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!(
+            "{text:?} is not KEY=VALUE (e.g. aws:SourceIp=10.0.0.1)"
+        )),
+    }
+}
+
+/// The request body of an explanation; a condition key given twice is a
+/// mistake, not a choice between its values.
+fn explain_request(
+    action: &str,
+    access_key_id: Option<&str>,
+    bucket: Option<&str>,
+    key: Option<&str>,
+    conditions: &[(String, String)],
+) -> anyhow::Result<PolicyExplainRequest> {
+    let mut condition_keys = std::collections::BTreeMap::new();
+    for (name, value) in conditions {
+        if condition_keys.insert(name.clone(), value.clone()).is_some() {
+            bail!("--condition {name} is given more than once");
+        }
+    }
+    Ok(PolicyExplainRequest {
+        access_key_id: access_key_id.map(str::to_owned),
+        action: action.to_owned(),
+        bucket: bucket.map(str::to_owned),
+        key: key.map(str::to_owned),
+        condition_keys,
+    })
+}
+
+/// One line per deciding statement, e.g. `Deny by BucketPolicy "bucket
+/// policy of photos" of account 111122223333, statement "no-cats" (#0)`.
+fn reason_line(reason: &ExplainedReasonView) -> String {
+    let statement = match &reason.sid {
+        Some(sid) => format!("statement {sid:?} (#{})", reason.index),
+        None => format!("statement #{}", reason.index),
+    };
+    format!(
+        "{} by {} {:?} of account {}, {statement}",
+        reason.effect, reason.source, reason.name, reason.account
+    )
+}
+
+fn explanation_lines(explanation: &ExplanationView) -> String {
+    let mut out = if explanation.allowed {
+        "ALLOWED\n".to_owned()
+    } else {
+        format!("DENIED ({})\n", explanation.outcome)
+    };
+    out.push_str(&explanation.explanation);
+    out.push('\n');
+    for reason in &explanation.reasons {
+        out.push_str("  ");
+        out.push_str(&reason_line(reason));
+        out.push('\n');
+    }
+    out
 }
 
 /// One Block Public Access setting, as `--set` names it.
@@ -495,6 +600,34 @@ async fn run_async(args: &AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Account(command) => account(&client, command).await?,
+        AdminCommand::Policy(PolicyCommand::Explain {
+            action,
+            access_key_id,
+            anonymous: _,
+            bucket,
+            key,
+            conditions,
+            json,
+        }) => {
+            // clap has checked that exactly one of --access-key-id and
+            // --anonymous is given, so no key means anonymous.
+            let request = explain_request(
+                action,
+                access_key_id.as_deref(),
+                bucket.as_deref(),
+                key.as_deref(),
+                conditions,
+            )?;
+            let explanation: ExplanationView = client
+                .send_json(reqwest::Method::POST, "/admin/v1/policy/explain", &request)
+                .await?;
+            // A denial is an answer: exit 0 either way.
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&explanation)?);
+            } else {
+                print!("{}", explanation_lines(&explanation));
+            }
+        }
         AdminCommand::Node(NodeCommand::Remove { node_id }) => {
             eprintln!("moving node {node_id}'s blocks to the other nodes, then removing it…");
             client
@@ -744,6 +877,148 @@ mod tests {
         let lines = public_access_block_lines("100000000000", Some(&all));
         assert_eq!(lines.lines().filter(|l| l.ends_with(" on")).count(), 4);
         assert!(public_access_block_lines("100000000000", None).contains("no Block Public Access"));
+    }
+
+    #[test]
+    fn conditions_are_key_value_pairs() {
+        assert_eq!(
+            parse_condition("aws:SourceIp=10.0.0.1"),
+            Ok(("aws:SourceIp".to_owned(), "10.0.0.1".to_owned()))
+        );
+        assert_eq!(
+            parse_condition("s3:prefix=a=b"),
+            Ok(("s3:prefix".to_owned(), "a=b".to_owned()))
+        );
+        assert_eq!(
+            parse_condition("s3:prefix="),
+            Ok(("s3:prefix".to_owned(), String::new()))
+        );
+        for bad in ["", "aws:SourceIp", "=10.0.0.1"] {
+            assert!(parse_condition(bad).is_err(), "{bad:?}");
+        }
+        let twice = [
+            ("aws:SourceIp".to_owned(), "10.0.0.1".to_owned()),
+            ("aws:SourceIp".to_owned(), "10.0.0.2".to_owned()),
+        ];
+        assert!(explain_request("s3:GetObject", None, None, None, &twice).is_err());
+        let request = explain_request(
+            "s3:GetObject",
+            Some("AKID"),
+            Some("b"),
+            Some("k"),
+            &twice[..1],
+        )
+        .expect("a request");
+        assert_eq!(
+            serde_json::to_value(&request).expect("JSON"),
+            serde_json::json!({
+                "access_key_id": "AKID",
+                "action": "s3:GetObject",
+                "bucket": "b",
+                "key": "k",
+                "condition_keys": {"aws:SourceIp": "10.0.0.1"},
+            })
+        );
+    }
+
+    #[test]
+    fn explain_needs_exactly_one_caller() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            crate::cli::Cli::try_parse_from(
+                [
+                    "coffer",
+                    "admin",
+                    "policy",
+                    "explain",
+                    "--action",
+                    "s3:GetObject",
+                ]
+                .iter()
+                .chain(args),
+            )
+        };
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--access-key-id", "AKID", "--anonymous"]).is_err());
+        assert!(
+            parse(&["--anonymous", "--key", "k"]).is_err(),
+            "a key needs a bucket"
+        );
+        assert!(parse(&["--anonymous"]).is_ok());
+        let cli = parse(&[
+            "--access-key-id",
+            "AKID",
+            "--bucket",
+            "b",
+            "--key",
+            "k",
+            "--condition",
+            "aws:SourceIp=10.0.0.1",
+            "--condition",
+            "aws:SecureTransport=false",
+            "--json",
+        ])
+        .expect("valid arguments");
+        let crate::cli::Command::Admin(AdminArgs {
+            command:
+                AdminCommand::Policy(PolicyCommand::Explain {
+                    access_key_id,
+                    conditions,
+                    json,
+                    ..
+                }),
+            ..
+        }) = cli.command
+        else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(access_key_id.as_deref(), Some("AKID"));
+        assert_eq!(conditions.len(), 2);
+        assert!(json);
+    }
+
+    #[test]
+    fn formats_explanations() {
+        let denied = ExplanationView {
+            allowed: false,
+            outcome: "ExplicitDeny".to_owned(),
+            explanation: "an explicit Deny applies".to_owned(),
+            reasons: vec![
+                ExplainedReasonView {
+                    source: "BucketPolicy".to_owned(),
+                    account: "111122223333".to_owned(),
+                    name: "bucket policy of photos".to_owned(),
+                    sid: Some("no-cats".to_owned()),
+                    index: 0,
+                    effect: "Deny".to_owned(),
+                },
+                ExplainedReasonView {
+                    source: "BucketAcl".to_owned(),
+                    account: "111122223333".to_owned(),
+                    name: "bucket ACL of photos".to_owned(),
+                    sid: None,
+                    index: 3,
+                    effect: "Deny".to_owned(),
+                },
+            ],
+        };
+        assert_eq!(
+            explanation_lines(&denied),
+            "DENIED (ExplicitDeny)\n\
+             an explicit Deny applies\n\
+             \x20 Deny by BucketPolicy \"bucket policy of photos\" of account 111122223333, statement \"no-cats\" (#0)\n\
+             \x20 Deny by BucketAcl \"bucket ACL of photos\" of account 111122223333, statement #3\n"
+        );
+        let allowed = ExplanationView {
+            allowed: true,
+            outcome: "Allowed".to_owned(),
+            explanation: "the resource owner's root user".to_owned(),
+            reasons: Vec::new(),
+        };
+        assert_eq!(
+            explanation_lines(&allowed),
+            "ALLOWED\nthe resource owner's root user\n"
+        );
     }
 
     #[test]

@@ -51,10 +51,7 @@ fn to_view(explanation: coffer_s3::Explanation) -> ExplanationView {
 
 #[async_trait]
 impl PolicyExplainer for GatewayExplainer {
-    async fn explain(
-        &self,
-        request: &PolicyExplainRequest,
-    ) -> Result<ExplanationView, AdminError> {
+    async fn explain(&self, request: &PolicyExplainRequest) -> Result<ExplanationView, AdminError> {
         // The gateway decides on this node's applied state without a
         // barrier; an operator asking right after changing a policy
         // (perhaps through another node) expects that change to count.
@@ -75,10 +72,13 @@ mod tests {
             action: "s3:GetObject".to_owned(),
             bucket: Some("photos".to_owned()),
             key: Some("cats/1".to_owned()),
-            condition_keys: [("aws:SourceIp", "10.0.0.1"), ("aws:SecureTransport", "false")]
-                .into_iter()
-                .map(|(key, value)| (key.to_owned(), value.to_owned()))
-                .collect(),
+            condition_keys: [
+                ("aws:SourceIp", "10.0.0.1"),
+                ("aws:SecureTransport", "false"),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
         };
         let converted = to_gateway(&request);
         assert_eq!(converted.access_key_id.as_deref(), Some("AKIABRAVO"));

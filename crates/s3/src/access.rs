@@ -55,6 +55,9 @@ pub struct Authorizer {
 /// request.
 pub struct BucketContext {
     pub record: BucketRecord,
+    /// Whether the bucket policy uses `s3:ExistingObjectTag/…` (then
+    /// object requests read the object's tags before deciding).
+    pub policy_reads_object_tags: bool,
     pub access: BucketAccess,
     pub owner: AccountRecord,
     owner_ref: AccountRef,
@@ -128,7 +131,12 @@ impl Authorizer {
             .account_public_access_block(&record.owner)?
             .map(acl_convert::public_access_block)
             .unwrap_or_default();
+        let policy_reads_object_tags = access
+            .policy
+            .as_deref()
+            .is_some_and(|text| text.to_ascii_lowercase().contains("s3:existingobjecttag/"));
         Ok(Some(BucketContext {
+            policy_reads_object_tags,
             owner_ref: account_ref(&owner),
             owner,
             record,
@@ -179,6 +187,30 @@ impl Authorizer {
             tracing::debug!(action, resource = resource_arn_for_log(&request), explanation = %decision.explanation, "denied");
         }
         decision
+    }
+
+    /// `s3:ExistingObjectTag/<key>` for the tags of the object (or the
+    /// named version); nothing when it does not exist.
+    async fn add_existing_object_tags(
+        &self,
+        keys: &mut ConditionKeys,
+        bucket: &BucketContext,
+        key: &str,
+        version_id: Option<&str>,
+    ) {
+        let Ok(key) = coffer_types::ObjectKey::parse(key) else {
+            return;
+        };
+        let version_id = version_id.map(|id| coffer_types::VersionId(id.to_owned()));
+        if let Ok((_, tags)) = self
+            .engine
+            .get_object_tagging(&bucket.record.name, &key, version_id)
+            .await
+        {
+            for (name, value) in tags {
+                keys.set(&format!("s3:ExistingObjectTag/{name}"), value);
+            }
+        }
     }
 
     /// Require `action` on an object of `bucket`.
@@ -343,6 +375,18 @@ impl S3Access for PolicyAccess {
         }
         if let Some(bucket) = &bucket {
             check_expected_owner(cx, bucket).map_err(error::to_s3s)?;
+            if let (true, S3Path::Object { key, .. }) =
+                (bucket.policy_reads_object_tags, cx.s3_path())
+            {
+                self.authorizer
+                    .add_existing_object_tags(
+                        &mut principal.keys,
+                        bucket,
+                        key,
+                        facts.version_id.as_deref(),
+                    )
+                    .await;
+            }
         }
         // DeleteObjects is decided per key by the handler.
         if operation != Operation::DeleteObjects {

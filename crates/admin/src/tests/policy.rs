@@ -13,8 +13,8 @@ use coffer_types::ErrorCode;
 use super::accounts::{call, engine_error, send, signed, RootKey};
 use super::{fake_node, metrics_handle};
 use crate::{
-    router_with, AdminApi, AdminError, ExplainedReasonView, ExplanationView,
-    PolicyExplainRequest, PolicyExplainer,
+    router_with, AdminApi, AdminError, ExplainedReasonView, ExplanationView, PolicyExplainRequest,
+    PolicyExplainer,
 };
 
 const PATH: &str = "/admin/v1/policy/explain";
@@ -38,10 +38,7 @@ fn reason(effect: &str, sid: Option<&str>, index: u64) -> ExplainedReasonView {
 
 #[async_trait::async_trait]
 impl PolicyExplainer for FakeExplainer {
-    async fn explain(
-        &self,
-        request: &PolicyExplainRequest,
-    ) -> Result<ExplanationView, AdminError> {
+    async fn explain(&self, request: &PolicyExplainRequest) -> Result<ExplanationView, AdminError> {
         self.asked.lock().expect("test lock").push(request.clone());
         if request.bucket.as_deref() == Some("Bad_Bucket") {
             return Err(engine_error(
