@@ -763,3 +763,135 @@ async fn conditions_on_existing_object_tags() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn object_acls_public_read_and_objects_of_other_accounts() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let b = create_account(&server, "bravo")?;
+    let bucket = unique_bucket("objacl");
+    create_bucket(&owner, &bucket).await?;
+    set_ownership(&owner, &bucket, ObjectOwnership::ObjectWriter).await?;
+    allow_public(&owner, &bucket).await?;
+
+    // A public-read object, read anonymously…
+    owner
+        .put_object()
+        .bucket(&bucket)
+        .key("open")
+        .acl(ObjectCannedAcl::PublicRead)
+        .body(b"open".to_vec().into())
+        .send()
+        .await?;
+    assert_eq!(
+        anonymous_get(&server, &bucket, "open").await?,
+        (200, "open".to_owned())
+    );
+    let acl = owner
+        .get_object_acl()
+        .bucket(&bucket)
+        .key("open")
+        .send()
+        .await?;
+    assert!(acl.grants().iter().any(|grant| {
+        grant.grantee().and_then(|grantee| grantee.uri())
+            == Some("http://acs.amazonaws.com/groups/global/AllUsers")
+    }));
+    // …then blocked by Block Public Access.
+    owner
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .ignore_public_acls(true)
+                .block_public_acls(true)
+                .build(),
+        )
+        .send()
+        .await?;
+    assert_eq!(anonymous_get(&server, &bucket, "open").await?.0, 403);
+    assert_s3_error(
+        owner
+            .put_object_acl()
+            .bucket(&bucket)
+            .key("open")
+            .acl(ObjectCannedAcl::PublicRead)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_s3_error(
+        owner
+            .put_object()
+            .bucket(&bucket)
+            .key("other")
+            .acl(ObjectCannedAcl::PublicRead)
+            .body(b"x".to_vec().into())
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    allow_public(&owner, &bucket).await?;
+    assert_eq!(anonymous_get(&server, &bucket, "open").await?.0, 200);
+    // Overwriting the object starts it private again.
+    put_bytes(&owner, &bucket, "open", b"closed").await?;
+    assert_eq!(anonymous_get(&server, &bucket, "open").await?.0, 403);
+    owner
+        .put_object_acl()
+        .bucket(&bucket)
+        .key("open")
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await?;
+    assert_eq!(
+        anonymous_get(&server, &bucket, "open").await?,
+        (200, "closed".to_owned())
+    );
+
+    // An object another account wrote belongs to it (ObjectWriter): the
+    // bucket owner reads it only if the writer granted it access. (A write
+    // with an ACL header also needs s3:PutObjectAcl.)
+    put_policy(
+        &owner,
+        &bucket,
+        &format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":["s3:PutObject","s3:PutObjectAcl"],"Resource":"arn:aws:s3:::{bucket}/from-b/*"}}"#,
+            b.id
+        ),
+    )
+    .await?;
+    put_bytes(&b.client, &bucket, "from-b/private", b"mine").await?;
+    assert_s3_error(
+        owner
+            .get_object()
+            .bucket(&bucket)
+            .key("from-b/private")
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    b.client
+        .put_object()
+        .bucket(&bucket)
+        .key("from-b/shared")
+        .acl(ObjectCannedAcl::BucketOwnerFullControl)
+        .body(b"ours".to_vec().into())
+        .send()
+        .await?;
+    assert!(get_bytes(&owner, &bucket, "from-b/shared").await? == b"ours");
+    let acl = owner
+        .get_object_acl()
+        .bucket(&bucket)
+        .key("from-b/shared")
+        .send()
+        .await?;
+    assert_eq!(
+        acl.owner().and_then(|owner| owner.id()).map(str::len),
+        Some(64)
+    );
+    assert_eq!(acl.grants().len(), 2);
+    Ok(())
+}

@@ -5,9 +5,11 @@
 
 use coffer_meta::{
     AccessKeyRecord, AccountProfile, AccountRecord, BucketAccess, BucketAccessChange, BucketRecord,
-    Command, PublicAccessBlockRecord,
+    Command, ObjectAclRecord, ObjectVersion, PublicAccessBlockRecord,
 };
-use coffer_types::{AccountId, BucketName, CanonicalId, ErrorCode, S3Error};
+use coffer_types::{
+    AccountId, BucketName, CanonicalId, ErrorCode, ObjectKey, S3Error, UnixMillis, VersionId,
+};
 use rand::Rng;
 
 use crate::{errors, Engine, Result};
@@ -213,6 +215,59 @@ impl Engine {
         self.propose(Command::ChangeBucketAccess {
             bucket: bucket.clone(),
             change,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// An object version and its ACL as of the last applied entry (the
+    /// access check runs before the handler's read barrier).
+    pub fn object_acl_now(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<&VersionId>,
+    ) -> Result<Option<(ObjectVersion, ObjectAclRecord)>> {
+        self.meta
+            .object_acl(bucket, key, version_id)
+            .map_err(|error| errors::meta("read object acl", error))
+    }
+
+    /// The same after a read barrier; a missing object is NoSuchKey (or
+    /// NoSuchVersion).
+    pub async fn object_acl(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<&VersionId>,
+    ) -> Result<(ObjectVersion, ObjectAclRecord)> {
+        self.read_barrier().await?;
+        self.require_bucket(bucket)?;
+        self.object_acl_now(bucket, key, version_id)?
+            .ok_or_else(|| {
+                S3Error::from(if version_id.is_some() {
+                    ErrorCode::NoSuchVersion
+                } else {
+                    ErrorCode::NoSuchKey
+                })
+            })
+    }
+
+    /// Replace an object version's ACL (see `Command::SetObjectAcl`).
+    pub async fn set_object_acl(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        version_id: Option<VersionId>,
+        last_modified_ms: Option<UnixMillis>,
+        acl: ObjectAclRecord,
+    ) -> Result<()> {
+        self.propose(Command::SetObjectAcl {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            version_id,
+            last_modified_ms,
+            acl,
         })
         .await
         .map(|_| ())

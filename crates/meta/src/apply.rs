@@ -43,6 +43,20 @@ pub fn apply_command(txn: &mut Txn<'_>, command: &Command) -> Result<CommandResu
         Command::SetAccountPublicAccessBlock { account, settings } => {
             apply_access::set_account_public_access_block(txn, account, settings.as_ref())
         }
+        Command::SetObjectAcl {
+            bucket,
+            key,
+            version_id,
+            last_modified_ms,
+            acl,
+        } => apply_access::set_object_acl(
+            txn,
+            bucket,
+            key,
+            version_id.as_ref(),
+            *last_modified_ms,
+            acl,
+        ),
         Command::DeleteBucket { bucket } => delete_bucket(txn, bucket),
         Command::PutObject {
             bucket,
@@ -290,6 +304,8 @@ fn install_version(
     let raw_key = key.as_str().as_bytes();
     if let Some((old_key, old)) = queries::version_entry(txn, bucket, raw_key, &version.version_id)?
     {
+        // The replaced version's ACL goes with it.
+        txn.delete(keys::object_acl(&old_key));
         txn.delete(old_key);
         for layout in &old.parts {
             if !version
@@ -304,15 +320,15 @@ fn install_version(
     for layout in &version.parts {
         mark_live(txn, layout)?;
     }
-    txn.put(
-        keys::object_version(
-            bucket,
-            raw_key,
-            version.last_modified_ms,
-            &version.version_id,
-        ),
-        version,
-    )
+    let version_key = keys::object_version(
+        bucket,
+        raw_key,
+        version.last_modified_ms,
+        &version.version_id,
+    );
+    // A new version starts private, whatever a record at the same key held.
+    txn.delete(keys::object_acl(&version_key));
+    txn.put(version_key, version)
 }
 
 fn put_object(
@@ -354,6 +370,7 @@ fn delete_object(
     else {
         return Ok(false);
     };
+    txn.delete(keys::object_acl(&record_key));
     txn.delete(record_key);
     for layout in &version.parts {
         enqueue_gc(txn, layout, now_ms)?;

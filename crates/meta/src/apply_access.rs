@@ -2,7 +2,7 @@
 //! that depend on state (names taken, an ACL under BucketOwnerEnforced, a
 //! switch to Enforced over a granting ACL) are decided here, in log order.
 
-use coffer_types::{AccountId, BucketName, ErrorCode, S3Error};
+use coffer_types::{AccountId, BucketName, ErrorCode, ObjectKey, S3Error, UnixMillis, VersionId};
 
 use crate::keys;
 use crate::model::*;
@@ -173,6 +173,42 @@ pub(crate) fn set_account_public_access_block(
     match settings {
         Some(settings) => txn.put(key, settings)?,
         None => txn.delete(key),
+    }
+    Ok(CommandResult::Ok)
+}
+
+pub(crate) fn set_object_acl(
+    txn: &mut Txn<'_>,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    version_id: Option<&VersionId>,
+    last_modified_ms: Option<UnixMillis>,
+    acl: &ObjectAclRecord,
+) -> Result<CommandResult, MetaError> {
+    if queries::bucket(txn, bucket)?.is_none() {
+        return Ok(failed_code(ErrorCode::NoSuchBucket));
+    }
+    let raw_key = key.as_str().as_bytes();
+    let found = match version_id {
+        Some(version_id) => queries::version_entry(txn, bucket, raw_key, version_id)?,
+        None => queries::current_version(txn, bucket, raw_key)?,
+    };
+    let Some((version_key, version)) = found else {
+        return Ok(failed_code(if version_id.is_some() {
+            ErrorCode::NoSuchVersion
+        } else {
+            ErrorCode::NoSuchKey
+        }));
+    };
+    if last_modified_ms.is_some_and(|expected| expected != version.last_modified_ms) {
+        // Replaced since the write this ACL belongs to.
+        return Ok(failed_code(ErrorCode::NoSuchKey));
+    }
+    let acl_key = keys::object_acl(&version_key);
+    if acl.grants.is_empty() {
+        txn.delete(acl_key);
+    } else {
+        txn.put(acl_key, acl)?;
     }
     Ok(CommandResult::Ok)
 }

@@ -15,6 +15,7 @@
 //! | `apab/` | account id | `PublicAccessBlockRecord` (account level) |
 //! | `aprof/` | account id | `AccountProfile` |
 //! | `email/` | lower-cased e-mail address | `AccountId` |
+//! | `oacl/` | the object version's key after `obj/` | `ObjectAclRecord` |
 //!
 //! Bucket names are `[a-z0-9.-]`, so the `/` after one is unambiguous.
 //! `esc` replaces each 0x00 of the key's bytes by `00 FF` and the key ends in
@@ -45,6 +46,16 @@ pub const BUCKET_ACCESS: &[u8] = b"bcfg/";
 pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &[u8] = b"apab/";
 pub const ACCOUNT_PROFILE: &[u8] = b"aprof/";
 pub const EMAIL: &[u8] = b"email/";
+pub const OBJECT_ACL: &[u8] = b"oacl/";
+
+/// The ACL record of the object version stored under `version_key` (a key
+/// under `obj/`): the same suffix under `oacl/`, so a replaced version
+/// (new timestamp) never inherits an old ACL, and the two are removed
+/// together.
+pub fn object_acl(version_key: &[u8]) -> Vec<u8> {
+    let suffix = version_key.strip_prefix(OBJECT).unwrap_or(version_key);
+    concat(&[OBJECT_ACL, suffix])
+}
 
 pub fn bucket_access(bucket: &BucketName) -> Vec<u8> {
     concat(&[BUCKET_ACCESS, bucket.as_str().as_bytes()])

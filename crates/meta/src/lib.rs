@@ -321,6 +321,16 @@ impl MetaStore {
         queries::account(&self.view(), id)
     }
 
+    /// An object version (current without `version_id`) and its ACL.
+    pub fn object_acl(
+        &self,
+        bucket: &BucketName,
+        key: &coffer_types::ObjectKey,
+        version_id: Option<&coffer_types::VersionId>,
+    ) -> Result<Option<(ObjectVersion, ObjectAclRecord)>> {
+        queries::object_acl(&self.view(), bucket, key, version_id)
+    }
+
     pub fn bucket_access(&self, name: &BucketName) -> Result<BucketAccess> {
         queries::bucket_access(&self.view(), name)
     }

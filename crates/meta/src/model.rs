@@ -285,6 +285,13 @@ impl BucketAccess {
     }
 }
 
+/// An object version's ACL grants (the owner is the version's `owner`).
+/// No record: the private ACL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectAclRecord {
+    pub grants: Vec<GrantRecord>,
+}
+
 /// One change to a bucket's `BucketAccess`; `apply` checks it against the
 /// rest (an ACL under BucketOwnerEnforced, Enforced over a granting ACL).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,6 +402,16 @@ pub enum Command {
     SetAccountPublicAccessBlock {
         account: AccountId,
         settings: Option<PublicAccessBlockRecord>,
+    },
+    /// Replace the ACL of an object version (the current one when
+    /// `version_id` is `None`). With `last_modified_ms`, only that exact
+    /// version: a PUT's ACL never lands on an object written after it.
+    SetObjectAcl {
+        bucket: BucketName,
+        key: ObjectKey,
+        version_id: Option<VersionId>,
+        last_modified_ms: Option<UnixMillis>,
+        acl: ObjectAclRecord,
     },
 }
 

@@ -74,6 +74,27 @@ pub fn access_keys_of(
         .collect())
 }
 
+/// An object version (the current one without `version_id`) and its ACL.
+pub fn object_acl(
+    view: &impl KvRead,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    version_id: Option<&VersionId>,
+) -> Result<Option<(ObjectVersion, ObjectAclRecord)>, MetaError> {
+    let raw_key = key.as_str().as_bytes();
+    let found = match version_id {
+        Some(version_id) => version_entry(view, bucket, raw_key, version_id)?,
+        None => current_version(view, bucket, raw_key)?,
+    };
+    let Some((version_key, version)) = found else {
+        return Ok(None);
+    };
+    let acl = view
+        .get(&keys::object_acl(&version_key))?
+        .unwrap_or_default();
+    Ok(Some((version, acl)))
+}
+
 pub fn account(view: &impl KvRead, id: &AccountId) -> Result<Option<AccountRecord>, MetaError> {
     view.get(&keys::account(&id.0))
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use coffer_engine::Engine;
 use coffer_meta::{AccountRecord, BucketAccess, BucketRecord};
 use coffer_policy::{
-    arn, authorize, AccountRef, Caller, ConditionKeys, Decision, Identity, NamedPolicy, Outcome,
-    Policy, PolicyKind, PublicAccessBlock, Request, Resource, SourceKind,
+    arn, authorize, AccountRef, Acl, Caller, ConditionKeys, Decision, Identity, NamedPolicy,
+    ObjectResource, Outcome, Policy, PolicyKind, PublicAccessBlock, Request, Resource, SourceKind,
 };
 use coffer_types::{BucketName, ErrorCode, S3Error};
 use s3s::access::{S3Access, S3AccessContext};
@@ -65,6 +65,25 @@ pub struct BucketContext {
     policy_is_public: bool,
     /// The bucket's and the owner account's settings combined.
     pub block: PublicAccessBlock,
+}
+
+/// An existing object of a bucket with ACLs enabled: who owns it and its
+/// ACL, which alone can grant access to it when its owner is not the
+/// bucket owner.
+pub struct ObjectContext {
+    pub owner: AccountRef,
+    pub acl: Acl,
+}
+
+/// Operations whose object's ACL takes part in the decision.
+fn reads_object_acl(operation: Operation) -> bool {
+    matches!(
+        operation,
+        Operation::GetObject
+            | Operation::HeadObject
+            | Operation::GetObjectAcl
+            | Operation::PutObjectAcl
+    )
 }
 
 fn account_ref(account: &AccountRecord) -> AccountRef {
@@ -156,6 +175,19 @@ impl Authorizer {
         resource: &str,
         bucket: Option<&BucketContext>,
     ) -> Decision {
+        self.decide_on_object(principal, action, resource, bucket, None)
+    }
+
+    /// `decide`, with the object's owner and ACL when ACLs are enabled and
+    /// the object exists.
+    pub fn decide_on_object(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        bucket: Option<&BucketContext>,
+        object: Option<&ObjectContext>,
+    ) -> Decision {
         let request = Request {
             caller: &principal.caller,
             action,
@@ -179,7 +211,10 @@ impl Authorizer {
             }),
             bucket_policy_is_public: bucket.policy_is_public,
             bucket_acl: bucket_acl.as_ref(),
-            object: None,
+            object: object.map(|object| ObjectResource {
+                owner: &object.owner,
+                acl: Some(&object.acl),
+            }),
             public_access_block: bucket.block,
         };
         let decision = authorize(&request, &identity, Some(&resource));
@@ -187,6 +222,43 @@ impl Authorizer {
             tracing::debug!(action, resource = resource_arn_for_log(&request), explanation = %decision.explanation, "denied");
         }
         decision
+    }
+
+    /// The object's owner and ACL, when the bucket has ACLs enabled and
+    /// the object exists.
+    pub fn object(
+        &self,
+        bucket: &BucketContext,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectContext>, S3Error> {
+        if bucket.access.ownership_or_default() == coffer_meta::OwnershipRecord::BucketOwnerEnforced
+        {
+            return Ok(None);
+        }
+        let Ok(key) = coffer_types::ObjectKey::parse(key) else {
+            return Ok(None);
+        };
+        let version_id = version_id.map(|id| coffer_types::VersionId(id.to_owned()));
+        let Some((version, acl)) =
+            self.engine
+                .object_acl_now(&bucket.record.name, &key, version_id.as_ref())?
+        else {
+            return Ok(None);
+        };
+        let owner = if version.owner == bucket.owner.id {
+            bucket.owner.clone()
+        } else {
+            match self.engine.account_record(&version.owner)? {
+                Some(owner) => owner,
+                // The writer's account is gone: the bucket owner decides.
+                None => bucket.owner.clone(),
+            }
+        };
+        Ok(Some(ObjectContext {
+            acl: acl_convert::stored_acl(&owner.canonical_id.0, &acl.grants),
+            owner: account_ref(&owner),
+        }))
     }
 
     /// `s3:ExistingObjectTag/<key>` for the tags of the object (or the
@@ -398,10 +470,21 @@ impl S3Access for PolicyAccess {
                 (Some(bucket), _) => arn::bucket_arn(bucket.record.name.as_str()),
             };
             let context = if account_level { None } else { bucket.as_ref() };
-            for action in operation.actions(shape) {
-                let decision = self
+            let object = match (&bucket, cx.s3_path()) {
+                (Some(bucket), S3Path::Object { key, .. }) if reads_object_acl(operation) => self
                     .authorizer
-                    .decide(&principal, action, &resource, context);
+                    .object(bucket, key, facts.version_id.as_deref())
+                    .map_err(error::to_s3s)?,
+                _ => None,
+            };
+            for action in operation.actions(shape) {
+                let decision = self.authorizer.decide_on_object(
+                    &principal,
+                    action,
+                    &resource,
+                    context,
+                    object.as_ref(),
+                );
                 if !decision.is_allowed() {
                     return Err(error::to_s3s(denied(&decision)));
                 }

@@ -375,22 +375,29 @@ impl Gateway {
     ) -> Result<GetObjectAclOutput> {
         let bucket = existing_bucket(&req.input.bucket)?;
         let key = object_key(&req.input.key)?;
-        let (version, _) = self
+        let version_id = req.input.version_id.clone().map(VersionId);
+        let (version, stored) = self
             .engine
-            .get_object_tagging(&bucket, &key, req.input.version_id.clone().map(VersionId))
+            .object_acl(&bucket, &key, version_id.as_ref())
             .await?;
         let context = context(&req, &bucket)?;
-        // The object's owner: the bucket owner under BucketOwnerEnforced,
-        // else its writer. Object ACLs beyond the owner's are not stored yet.
-        let owner = if context.access.ownership_or_default() == OwnershipRecord::BucketOwnerEnforced
-        {
+        // Under BucketOwnerEnforced the bucket owner owns every object and
+        // reads show only its full control.
+        let enforced =
+            context.access.ownership_or_default() == OwnershipRecord::BucketOwnerEnforced;
+        let owner = if enforced {
             context.owner.clone()
         } else {
             self.engine
                 .account_record(&version.owner)?
                 .unwrap_or_else(|| context.owner.clone())
         };
-        let acl = Acl::private(&owner.canonical_id.0);
+        let acl = if enforced {
+            Acl::private(&owner.canonical_id.0)
+        } else {
+            acl_convert::stored_acl(&owner.canonical_id.0, &stored.grants)
+                .effective(context.block.ignore_public_acls)
+        };
         Ok(GetObjectAclOutput {
             grants: Some(grants_dto(&acl, Some(&owner.display_name))),
             owner: Some(convert::owner(&owner)),
@@ -403,13 +410,43 @@ impl Gateway {
         req: S3Request<PutObjectAclInput>,
     ) -> Result<PutObjectAclOutput> {
         let bucket = existing_bucket(&req.input.bucket)?;
+        let key = object_key(&req.input.key)?;
+        let version_id = req.input.version_id.clone().map(VersionId);
         let context = context(&req, &bucket)?;
+        let (version, _) = self
+            .engine
+            .object_acl(&bucket, &key, version_id.as_ref())
+            .await?;
+        let owner = self
+            .engine
+            .account_record(&version.owner)?
+            .unwrap_or_else(|| context.owner.clone());
+        let owner_id = owner.canonical_id.0.clone();
+        let bucket_owner = context.owner.canonical_id.0.clone();
+        let from_headers = acl_convert::acl_from_headers(
+            &req.headers,
+            &owner_id,
+            Some(&bucket_owner),
+            &*self.engine,
+        )?;
+        let acl = match (from_headers, &req.input.access_control_policy) {
+            (Some(_), Some(_)) => return Err(error::code(ErrorCode::UnexpectedContent)),
+            (Some(acl), None) => acl,
+            (None, Some(body)) => acl_from_body(body, &owner_id, &*self.engine)?,
+            (None, None) => return Err(error::code(ErrorCode::MissingSecurityHeader)),
+        };
         if context.access.ownership_or_default() == OwnershipRecord::BucketOwnerEnforced {
             return Err(error::code(ErrorCode::AccessControlListNotSupported));
         }
-        Err(error::with_message(
-            ErrorCode::NotImplemented,
-            "Object ACLs are not stored yet; use BucketOwnerEnforced and bucket policies",
-        ))
+        if context.block.block_public_acls && acl.is_public() {
+            return Err(error::code(ErrorCode::AccessDenied));
+        }
+        let record = coffer_meta::ObjectAclRecord {
+            grants: acl.grants.iter().map(acl_convert::grant_record).collect(),
+        };
+        self.engine
+            .set_object_acl(&bucket, &key, version_id, None, record)
+            .await?;
+        Ok(PutObjectAclOutput::default())
     }
 }

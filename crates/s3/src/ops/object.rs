@@ -233,10 +233,11 @@ impl Gateway {
             req.trailing_headers.clone(),
             req.input.checksum_algorithm.as_ref(),
         )?;
+        let (owner, acl) = self.new_object_ownership(&req, &bucket, &account)?;
         let request = PutObjectRequest {
-            bucket,
-            key,
-            owner: account.id,
+            bucket: bucket.clone(),
+            key: key.clone(),
+            owner,
             content_length: content_length(req.input.content_length)?,
             content_md5_base64: req.input.content_md5.clone(),
             checksum,
@@ -251,6 +252,18 @@ impl Gateway {
         let body = body_stream(req.input.body.take());
         let outcome = self.engine.put_object(request, body).await?;
         let version = outcome.version;
+        if let Some(acl) = acl {
+            // Only on exactly this version: a later write keeps its own.
+            self.engine
+                .set_object_acl(
+                    &bucket,
+                    &key,
+                    Some(version.version_id.clone()),
+                    Some(version.last_modified_ms),
+                    acl,
+                )
+                .await?;
+        }
         let checksums = ChecksumFields::from_checksum(version.checksum.as_ref());
         Ok(PutObjectOutput {
             e_tag: Some(convert::etag(&version.etag)),
@@ -527,5 +540,62 @@ fn hide_missing_key<I, T>(req: &S3Request<I>, result: Result<T>) -> Result<T> {
             })
         }
         other => other,
+    }
+}
+
+impl Gateway {
+    /// Who owns a new object and the ACL to store with it (when ACLs are
+    /// enabled and the request set one): under BucketOwnerEnforced the
+    /// bucket owner (no ACL); under BucketOwnerPreferred the bucket owner
+    /// when the writer granted it full control; else the writer.
+    fn new_object_ownership(
+        &self,
+        req: &S3Request<PutObjectInput>,
+        bucket: &coffer_types::BucketName,
+        writer: &coffer_meta::AccountRecord,
+    ) -> Result<(
+        coffer_types::AccountId,
+        Option<coffer_meta::ObjectAclRecord>,
+    )> {
+        let context = req
+            .extensions
+            .get::<Authorizer>()
+            .ok_or_else(|| error::code(ErrorCode::AccessDenied))?
+            .bucket(bucket)?
+            .ok_or_else(|| error::code(ErrorCode::NoSuchBucket))?;
+        let bucket_owner = &context.owner;
+        let ownership = context.access.ownership_or_default();
+        if ownership == coffer_meta::OwnershipRecord::BucketOwnerEnforced {
+            return Ok((bucket_owner.id.clone(), None));
+        }
+        let acl = crate::acl_convert::acl_from_headers(
+            &req.headers,
+            &writer.canonical_id.0,
+            Some(&bucket_owner.canonical_id.0),
+            &*self.engine,
+        )?;
+        let bucket_owner_has_full_control = acl.as_ref().is_some_and(|acl| {
+            acl.grants.iter().any(|grant| {
+                grant.permission == coffer_policy::Permission::FullControl
+                    && grant.grantee
+                        == coffer_policy::Grantee::CanonicalUser(
+                            bucket_owner.canonical_id.0.clone(),
+                        )
+            })
+        });
+        let owner = match ownership {
+            coffer_meta::OwnershipRecord::BucketOwnerPreferred if bucket_owner_has_full_control => {
+                bucket_owner.id.clone()
+            }
+            _ => writer.id.clone(),
+        };
+        let record = acl.map(|acl| coffer_meta::ObjectAclRecord {
+            grants: acl
+                .grants
+                .iter()
+                .map(crate::acl_convert::grant_record)
+                .collect(),
+        });
+        Ok((owner, record))
     }
 }
