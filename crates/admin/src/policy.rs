@@ -128,7 +128,7 @@ pub(crate) async fn explain(
     let explainer = explainer(&state)?;
     let request: PolicyExplainRequest = parse_body(&body)?;
     check(&request)?;
-    let explanation = explainer.explain(&request).await.map_err(|error| {
+    let explanation = explainer.explain(&request).await.inspect_err(|error| {
         // Client errors are answered, not logged (the answer says what was
         // wrong); a failure the operator did not cause is.
         if error.status.is_server_error() {
@@ -141,7 +141,6 @@ pub(crate) async fn explain(
                 "policy explanation failed"
             );
         }
-        error
     })?;
     tracing::debug!(
         action = request.action,
