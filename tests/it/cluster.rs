@@ -35,6 +35,21 @@ fn block_names(node: &Server) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// The one block file of `node`, once its replica has landed (a PUT is
+/// acknowledged at a write quorum; the last copy may follow).
+async fn one_block_file(node: &Server) -> Result<Vec<std::path::PathBuf>> {
+    eventually("the node holds its replica", || async {
+        let files = block_files(&node.blocks_dir());
+        if files.len() == 1 {
+            Ok(())
+        } else {
+            bail!("block files: {files:?}")
+        }
+    })
+    .await?;
+    Ok(block_files(&node.blocks_dir()))
+}
+
 fn fault_client(node: &Server) -> aws_sdk_s3::Client {
     node.client_with(ClientOptions {
         operation_timeout: Some(Duration::from_secs(8)),
@@ -78,22 +93,40 @@ async fn every_node_serves_reads_and_writes_and_holds_a_replica() -> Result<()> 
             .await?;
         assert_eq!(listed.key_count(), Some(round as i32 + 1));
     }
-    // A multi-block object lands on every node (RF = 3 on three nodes).
-    let before: Vec<usize> = cluster
-        .nodes
-        .iter()
-        .map(|node| block_files(&node.blocks_dir()).len())
-        .collect();
+    // A multi-block object lands on every node (RF = 3 on three nodes). A
+    // PUT is acknowledged at a write quorum (two of three); the third copy
+    // may land a moment later, so counts are awaited, not sampled.
+    let counts = || -> Vec<usize> {
+        cluster
+            .nodes
+            .iter()
+            .map(|node| block_files(&node.blocks_dir()).len())
+            .collect()
+    };
+    eventually("every node holds every earlier block", || async {
+        let now = counts();
+        if now.iter().all(|count| *count == now[0]) {
+            Ok(())
+        } else {
+            bail!("block files per node: {now:?}")
+        }
+    })
+    .await?;
+    let before = counts()[0];
     let big = random_bytes(9 * MIB);
     put_bytes(&clients[2], &bucket, "big", &big).await?;
-    for (index, node) in cluster.nodes.iter().enumerate() {
-        let after = block_files(&node.blocks_dir()).len();
-        assert_eq!(
-            after - before[index],
-            3,
-            "node {index} holds all three blocks"
-        );
-    }
+    eventually("every node holds the three new blocks", || async {
+        let now = counts();
+        if now.iter().all(|count| *count == before + 3) {
+            Ok(())
+        } else {
+            bail!(
+                "block files per node: {now:?}, expected {} each",
+                before + 3
+            )
+        }
+    })
+    .await?;
     assert!(get_bytes(&clients[0], &bucket, "big").await? == big);
 
     // Raft state on /metrics: three voters, one leader, all with quorum.
@@ -607,8 +640,7 @@ async fn a_corrupt_replica_is_skipped_and_replaced() -> Result<()> {
     let body = random_bytes(MIB);
     put_bytes(&cluster.nodes[0].client(), &bucket, "k", &body).await?;
     // The object is one block, on every node; damage node 2's copy.
-    let files = block_files(&cluster.nodes[1].blocks_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
+    let files = one_block_file(&cluster.nodes[1]).await?;
     let path = cluster.nodes[1].blocks_dir().join(&files[0]);
     let good = std::fs::read(&path)?;
     let mut damaged = good.clone();
@@ -798,8 +830,7 @@ async fn scrub_finds_and_replaces_a_corrupt_replica_nobody_read() -> Result<()> 
     let bucket = unique_bucket("scrub");
     create_bucket(&cluster.nodes[0].client(), &bucket).await?;
     put_bytes(&cluster.nodes[0].client(), &bucket, "k", &random_bytes(MIB)).await?;
-    let files = block_files(&cluster.nodes[2].blocks_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
+    let files = one_block_file(&cluster.nodes[2]).await?;
     let path = cluster.nodes[2].blocks_dir().join(&files[0]);
     let good = std::fs::read(&path)?;
     let mut damaged = good.clone();
