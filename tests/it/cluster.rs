@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
 use coffer_e2e::cluster::{eventually, Cluster};
 use coffer_e2e::history::{self, Kind, Op};
-use coffer_e2e::ops::{block_files, create_bucket, get_bytes, put_bytes};
+use coffer_e2e::ops::{block_files, create_bucket, get_bytes, put_bytes, sequential_puts};
 use coffer_e2e::{
     error_status, md5_hex, random_bytes, unique_bucket, ClientOptions, ClusterNode, Server,
     ServerOptions,
@@ -435,8 +435,9 @@ async fn writes_flow(load: &Load, what: &str) -> Result<Duration> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_lose_nothing_acknowledged() -> Result<()> {
-    // Snapshots every 200 entries, so the wiped node catches up by one.
-    let mut cluster = Cluster::start(3, &["--raft-snapshot-logs", "200"]).await?;
+    // Snapshots (and log compaction) every 100 entries, so the wiped node
+    // catches up by one.
+    let mut cluster = Cluster::start(3, &["--raft-snapshot-logs", "100"]).await?;
     let bucket = unique_bucket("faults");
     create_bucket(&cluster.nodes[0].client(), &bucket).await?;
     let clients: Vec<_> = cluster.nodes.iter().map(fault_client).collect();
@@ -484,6 +485,10 @@ async fn faults_lose_nothing_acknowledged() -> Result<()> {
     let wiped = (leader + 2) % 3;
     cluster.nodes[wiped].kill_and_wipe()?;
     writes_flow(&load, "writes without the wiped node").await?;
+    // At least three snapshot intervals of entries while it is gone: the
+    // log it would need is compacted away, however slow the machine.
+    let leader = cluster.leader_index((wiped + 1) % 3)?;
+    sequential_puts(&cluster.nodes[leader].client(), &bucket, "compact-", 300).await?;
     let member = (wiped + 1) % 3;
     let join = (cluster.nodes[member].rpc_addr(), cluster.token().to_owned());
     cluster.nodes[wiped].set_cluster_node(ClusterNode {
