@@ -189,3 +189,29 @@ where
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Write small objects one after another until every node has compacted
+/// its Raft log past `index` (`coffer_raft_purged_index`), so a node that
+/// joins or rejoins empty must catch up from a snapshot. Writing keeps the
+/// compaction going: openraft purges on replication progress. Run it with
+/// every node up (a down follower postpones compaction).
+pub async fn compact_logs_past(cluster: &Cluster, bucket: &str, index: u64) -> Result<()> {
+    let client = cluster.nodes[0].client();
+    let mut written = 0usize;
+    eventually("every node compacted its log", || {
+        let client = client.clone();
+        written += 1;
+        let key = format!("compact-{written}");
+        async move {
+            crate::ops::put_bytes(&client, bucket, &key, b"x").await?;
+            for node in &cluster.nodes {
+                let purged = node.metric_sum("coffer_raft_purged_index", &[]).await?;
+                if purged < index as f64 {
+                    bail!("a node has compacted only up to {purged}");
+                }
+            }
+            Ok(())
+        }
+    })
+    .await
+}

@@ -39,6 +39,7 @@ pub(crate) struct Progress {
     pub is_leader: bool,
     pub voters: u64,
     pub last_log_index: u64,
+    pub purged_index: u64,
 }
 
 /// What the handlers need to know about the node. The engine implements it;
@@ -67,6 +68,7 @@ impl NodeStatus for Engine {
             is_leader: status.is_leader,
             voters: status.voters as u64,
             last_log_index: status.last_log_index,
+            purged_index: status.purged_index,
             committed_index: progress.committed_index,
             applied_index: progress.applied_index,
         }

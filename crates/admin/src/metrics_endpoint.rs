@@ -26,6 +26,7 @@ pub(crate) async fn render(State(state): State<Arc<AdminState>>) -> impl IntoRes
     metrics::gauge!("coffer_raft_leader_id").set(progress.leader_id as f64);
     metrics::gauge!("coffer_raft_voters").set(progress.voters as f64);
     metrics::gauge!("coffer_raft_last_log_index").set(progress.last_log_index as f64);
+    metrics::gauge!("coffer_raft_purged_index").set(progress.purged_index as f64);
     metrics::gauge!("coffer_raft_apply_lag_entries").set(
         progress
             .committed_index

@@ -58,6 +58,7 @@ fn fake_node(has_leader: bool, probe_dir: PathBuf) -> Arc<FakeNode> {
             is_leader: true,
             voters: 1,
             last_log_index: 42,
+            purged_index: 0,
             committed_index: 42,
             applied_index: 41,
         }),

@@ -91,6 +91,8 @@ pub struct RaftStatus {
     pub is_voter: bool,
     pub voters: usize,
     pub last_log_index: u64,
+    /// The last log index compacted away behind a snapshot (0: none).
+    pub purged_index: u64,
     pub applied_index: u64,
     /// Whether this node can currently commit and serve linearizable reads.
     pub has_quorum: bool,
@@ -207,6 +209,7 @@ impl MetaStore {
             is_voter: membership.voter_ids().any(|id| id == self.node_id),
             voters,
             last_log_index: metrics.last_log_index.unwrap_or(0),
+            purged_index: metrics.purged.map_or(0, |log_id| log_id.index),
             applied_index: metrics.last_applied.map_or(0, |log_id| log_id.index),
             has_quorum,
         }
