@@ -156,18 +156,3 @@ pub async fn multipart_put(
         .with_context(|| format!("complete multipart upload {bucket}/{key}"))?;
     Ok(output)
 }
-
-/// `count` small PUTs one after another: each is its own Raft log entry
-/// (concurrent ones may share one), so a test can push the log past a
-/// number of entries whatever the machine's speed.
-pub async fn sequential_puts(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-    count: usize,
-) -> Result<()> {
-    for index in 0..count {
-        put_bytes(client, bucket, &format!("{prefix}{index}"), b"x").await?;
-    }
-    Ok(())
-}

@@ -96,6 +96,15 @@ async fn set_ownership(
         .await
 }
 
+/// GetObject of `key` is refused with 403 AccessDenied.
+async fn assert_get_denied(client: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    assert_s3_error(
+        client.get_object().bucket(bucket).key(key).send().await,
+        403,
+        Some("AccessDenied"),
+    );
+}
+
 /// Turn off the default Block Public Access of a new bucket.
 async fn allow_public(client: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
     client
@@ -119,16 +128,7 @@ async fn bucket_policies_across_accounts() -> Result<()> {
     }
 
     // Nothing allows B yet.
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("shared/x")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "shared/x").await;
     assert_s3_error(
         b.client.list_objects_v2().bucket(&bucket).send().await,
         403,
@@ -158,49 +158,13 @@ async fn bucket_policies_across_accounts() -> Result<()> {
 
     // Cross-account: the bucket policy grants, B's root needs nothing more.
     assert!(get_bytes(&b.client, &bucket, "shared/x").await? == b"shared/x");
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("private/y")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "private/y").await;
     // An explicit Deny beats the Allow.
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("shared/secret-1")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "shared/secret-1").await;
     // C is named nowhere.
-    assert_s3_error(
-        c.client
-            .get_object()
-            .bucket(&bucket)
-            .key("shared/x")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&c.client, &bucket, "shared/x").await;
     // Without s3:ListBucket a missing key is 403, not 404.
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("shared/missing")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "shared/missing").await;
     assert_s3_error(
         owner
             .get_object()
@@ -301,16 +265,7 @@ async fn bucket_policies_across_accounts() -> Result<()> {
         &format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"]}}"#),
     )
     .await?;
-    assert_s3_error(
-        owner
-            .get_object()
-            .bucket(&bucket)
-            .key("private/y")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&owner, &bucket, "private/y").await;
     owner.get_bucket_policy().bucket(&bucket).send().await?;
     owner.delete_bucket_policy().bucket(&bucket).send().await?;
     assert!(get_bytes(&owner, &bucket, "private/y").await? == b"private/y");
@@ -439,16 +394,7 @@ async fn anonymous_access_block_public_access_and_conditions() -> Result<()> {
         .send()
         .await?;
     assert_eq!(anonymous_get(&server, &bucket, "pub/hello").await?.0, 403);
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("pub/hello")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "pub/hello").await;
     assert!(get_bytes(&owner, &bucket, "pub/hello").await? == b"hello");
     allow_public(&owner, &bucket).await?;
 
@@ -484,16 +430,7 @@ async fn anonymous_access_block_public_access_and_conditions() -> Result<()> {
         &format!(r#"{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#),
     )
     .await?;
-    assert_s3_error(
-        owner
-            .get_object()
-            .bucket(&bucket)
-            .key("pub/hello")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&owner, &bucket, "pub/hello").await;
     owner.delete_bucket_policy().bucket(&bucket).send().await?;
     assert!(get_bytes(&owner, &bucket, "pub/hello").await? == b"hello");
     Ok(())
@@ -734,16 +671,7 @@ async fn conditions_on_existing_object_tags() -> Result<()> {
     )
     .await?;
     assert!(get_bytes(&b.client, &bucket, "tagged").await? == b"shown");
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("untagged")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "untagged").await;
     // Re-tagging the object changes the answer.
     owner
         .delete_object_tagging()
@@ -751,16 +679,7 @@ async fn conditions_on_existing_object_tags() -> Result<()> {
         .key("tagged")
         .send()
         .await?;
-    assert_s3_error(
-        b.client
-            .get_object()
-            .bucket(&bucket)
-            .key("tagged")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&b.client, &bucket, "tagged").await;
     Ok(())
 }
 
@@ -863,16 +782,7 @@ async fn object_acls_public_read_and_objects_of_other_accounts() -> Result<()> {
     )
     .await?;
     put_bytes(&b.client, &bucket, "from-b/private", b"mine").await?;
-    assert_s3_error(
-        owner
-            .get_object()
-            .bucket(&bucket)
-            .key("from-b/private")
-            .send()
-            .await,
-        403,
-        Some("AccessDenied"),
-    );
+    assert_get_denied(&owner, &bucket, "from-b/private").await;
     b.client
         .put_object()
         .bucket(&bucket)

@@ -219,7 +219,7 @@ impl Authorizer {
         };
         let decision = authorize(&request, &identity, Some(&resource));
         if !decision.is_allowed() {
-            tracing::debug!(action, resource = resource_arn_for_log(&request), explanation = %decision.explanation, "denied");
+            tracing::debug!(action, resource = request.resource, explanation = %decision.explanation, "denied");
         }
         decision
     }
@@ -338,8 +338,23 @@ impl Authorizer {
     }
 }
 
-fn resource_arn_for_log(request: &Request<'_>) -> String {
-    request.resource.to_owned()
+/// The request's bucket as the access check read it (`None`: it does not
+/// exist). Any other bucket is read through the check's authorizer;
+/// without one (no access check ran) the request is refused.
+pub fn request_bucket<T>(
+    req: &S3Request<T>,
+    bucket: &BucketName,
+) -> Result<Option<Arc<BucketContext>>, S3Error> {
+    if let Some(context) = req.extensions.get::<Arc<BucketContext>>() {
+        if &context.record.name == bucket {
+            return Ok(Some(context.clone()));
+        }
+    }
+    let authorizer = req
+        .extensions
+        .get::<Authorizer>()
+        .ok_or_else(|| error::code(ErrorCode::AccessDenied))?;
+    Ok(authorizer.bucket(bucket)?.map(Arc::new))
 }
 
 fn bucket_of(path: &S3Path) -> Option<&str> {
@@ -514,6 +529,10 @@ impl S3Access for PolicyAccess {
         }
         cx.extensions_mut().insert(self.authorizer.clone());
         cx.extensions_mut().insert(principal);
+        if let Some(bucket) = bucket {
+            // Handlers reuse what the check read instead of reading it again.
+            cx.extensions_mut().insert(Arc::new(bucket));
+        }
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use s3s::dto::*;
 use s3s::S3Request;
 
 use super::{existing_bucket, object_key, Gateway, Result};
-use crate::access::{Authorizer, BucketContext};
+use crate::access::{request_bucket, BucketContext};
 use crate::acl_convert::{self, EmailLookup};
 use crate::convert;
 use crate::error;
@@ -147,13 +147,12 @@ fn acl_from_body(body: &AccessControlPolicy, owner: &str, emails: &dyn EmailLook
     Ok(acl)
 }
 
-/// The bucket's context from the access check's authorizer.
-fn context<T>(req: &S3Request<T>, bucket: &coffer_types::BucketName) -> Result<BucketContext> {
-    req.extensions
-        .get::<Authorizer>()
-        .ok_or_else(|| error::code(ErrorCode::AccessDenied))?
-        .bucket(bucket)?
-        .ok_or_else(|| error::code(ErrorCode::NoSuchBucket))
+/// The bucket's context as the access check read it.
+fn context<T>(
+    req: &S3Request<T>,
+    bucket: &coffer_types::BucketName,
+) -> Result<std::sync::Arc<BucketContext>> {
+    request_bucket(req, bucket)?.ok_or_else(|| error::code(ErrorCode::NoSuchBucket))
 }
 
 impl Gateway {

@@ -15,7 +15,7 @@ use super::{
     body_stream, existing_bucket, object_key, principal, principal_facts, response_body,
     version_id_dto, Gateway, Result,
 };
-use crate::access::Authorizer;
+use crate::access::{request_bucket, Authorizer};
 use crate::context::Principal;
 use crate::convert::{self, ChecksumFields};
 use crate::error;
@@ -369,7 +369,7 @@ impl Gateway {
             .ok_or_else(|| error::code(ErrorCode::AccessDenied))?;
         let facts = principal_facts(&req)?;
         // A missing bucket is answered by the engine (NoSuchBucket).
-        let context = authorizer.bucket(&bucket)?;
+        let context = request_bucket(&req, &bucket)?;
         if let Some(context) = &context {
             for target in parsed.iter_mut() {
                 let Ok(delete) = target else {
@@ -557,12 +557,8 @@ impl Gateway {
         coffer_types::AccountId,
         Option<coffer_meta::ObjectAclRecord>,
     )> {
-        let context = req
-            .extensions
-            .get::<Authorizer>()
-            .ok_or_else(|| error::code(ErrorCode::AccessDenied))?
-            .bucket(bucket)?
-            .ok_or_else(|| error::code(ErrorCode::NoSuchBucket))?;
+        let context =
+            request_bucket(req, bucket)?.ok_or_else(|| error::code(ErrorCode::NoSuchBucket))?;
         let bucket_owner = &context.owner;
         let ownership = context.access.ownership_or_default();
         if ownership == coffer_meta::OwnershipRecord::BucketOwnerEnforced {
