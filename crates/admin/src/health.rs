@@ -1,5 +1,8 @@
 //! Liveness and readiness. Ready means this node can serve requests: Raft
-//! knows a leader, this node is in touch with a quorum, and the data volume accepts a durable write. The write
+//! knows a leader, this node is in touch with a quorum, its applied state
+//! has caught up with what the region committed (a node that rejoined
+//! empty is not ready while it installs a snapshot), and the data volume
+//! accepts a durable write. The write
 //! probe costs an fsync, so its result is cached and refreshed at most once
 //! per `PROBE_INTERVAL_MS`, however often the endpoint is polled.
 
@@ -14,6 +17,9 @@ use tokio::task::JoinHandle;
 
 use crate::AdminState;
 
+/// How long a readiness check waits for this node to catch up with the
+/// leader's commit index before it answers "not ready".
+pub(crate) const CATCH_UP_WAIT_MS: u64 = 2_000;
 /// Minimum time between two write probes of the data volume.
 pub const PROBE_INTERVAL_MS: u64 = 5_000;
 /// A probe slower than this counts as "not writable" (a hung disk must not
@@ -37,6 +43,12 @@ pub(crate) async fn ready(State(state): State<Arc<AdminState>>) -> (StatusCode, 
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: no raft quorum".to_owned(),
+        );
+    }
+    if let Err(reason) = state.status.caught_up().await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}"),
         );
     }
     match state.disk_probe.check().await {

@@ -44,8 +44,16 @@ pub(crate) struct Progress {
 
 /// What the handlers need to know about the node. The engine implements it;
 /// tests use a fake.
+#[async_trait::async_trait]
 pub(crate) trait NodeStatus: Send + Sync + 'static {
     fn progress(&self) -> Progress;
+    /// Whether this node's applied state holds every write the region
+    /// acknowledged before the call (a Raft read-index round), within a
+    /// short bound. A node that rejoined empty is not ready until it has
+    /// installed a snapshot and replayed the log behind it.
+    async fn caught_up(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Block files and their bytes.
     fn block_totals(&self) -> (u64, u64);
     /// A directory on the data volume where a probe file may be written.
@@ -56,7 +64,27 @@ pub(crate) trait NodeStatus: Send + Sync + 'static {
     }
 }
 
+#[async_trait::async_trait]
 impl NodeStatus for Engine {
+    async fn caught_up(&self) -> Result<(), String> {
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(health::CATCH_UP_WAIT_MS),
+            self.read_barrier(),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(format!("not caught up with the leader: {error}")),
+            Err(_) => {
+                let progress = self.meta().progress();
+                Err(format!(
+                    "catching up with the leader (applied index {})",
+                    progress.applied_index
+                ))
+            }
+        }
+    }
+
     fn progress(&self) -> Progress {
         let progress = self.meta().progress();
         let status = self.meta().status();

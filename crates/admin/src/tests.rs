@@ -21,11 +21,20 @@ struct FakeNode {
     progress: Mutex<Progress>,
     totals: (u64, u64),
     probe_dir: PathBuf,
+    /// What `caught_up` answers: `None` is caught up.
+    catching_up: Mutex<Option<String>>,
 }
 
+#[async_trait::async_trait]
 impl NodeStatus for FakeNode {
     fn progress(&self) -> Progress {
         *self.progress.lock().expect("test lock is never poisoned")
+    }
+    async fn caught_up(&self) -> Result<(), String> {
+        match self.catching_up.lock().expect("test lock").clone() {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        }
     }
     fn block_totals(&self) -> (u64, u64) {
         self.totals
@@ -64,6 +73,7 @@ fn fake_node(has_leader: bool, probe_dir: PathBuf) -> Arc<FakeNode> {
         }),
         totals: (7, 123_456),
         probe_dir,
+        catching_up: Mutex::new(None),
     })
 }
 
@@ -118,7 +128,14 @@ async fn ready_needs_a_leader() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("no raft quorum"), "{body}");
 
+    // In touch with a quorum, but still installing a snapshot.
     node.progress.lock().expect("test lock").has_quorum = true;
+    *node.catching_up.lock().expect("test lock") = Some("catching up".to_owned());
+    let (status, body) = get(&router, "/health/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, "not ready: catching up");
+
+    *node.catching_up.lock().expect("test lock") = None;
     let (status, body) = get(&router, "/health/ready").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
     // The probe cleans up after itself.

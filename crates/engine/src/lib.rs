@@ -174,6 +174,18 @@ impl Engine {
         buckets::credentials(self, access_key_id)
     }
 
+    /// `credentials`, but a miss is not trusted until this node has caught
+    /// up: it waits for the read barrier and looks again. A node that is
+    /// still installing a snapshot (or lags) then never calls a key unknown
+    /// that the region has; a hit answers from local state at no cost.
+    pub async fn find_credentials(&self, access_key_id: &str) -> Result<Option<Credentials>> {
+        if let Some(found) = self.credentials(access_key_id)? {
+            return Ok(Some(found));
+        }
+        self.read_barrier().await?;
+        self.credentials(access_key_id)
+    }
+
     // Buckets.
     /// Create a bucket with its initial access settings (AWS's defaults
     /// are `BucketAccess::new_bucket_defaults()`).

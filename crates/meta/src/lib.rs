@@ -50,7 +50,7 @@ pub use cluster::{LeaderLink, Member, NoLeaderLink, RaftStatus, Start};
 pub use model::*;
 pub use network::NoPeerNetwork;
 pub use raft_types::{NodeId, NodeInfo, SnapshotMeta, TypeConfig};
-pub use snapshot::{is_checkpoint_file_name, SnapshotFiles};
+pub use snapshot::{is_checkpoint_file_name, SnapshotDirs, SnapshotFiles};
 
 /// Raft timing for a region. One node elects itself; the values also suit
 /// a small cluster on a LAN.

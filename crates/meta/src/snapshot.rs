@@ -197,8 +197,15 @@ impl SnapshotDirs {
                 Err(error) => return Err(storage_error("read snapshot meta", error)),
             }
         }
-        found.sort_by(|(left, _), (right, _)| {
-            (left.last_log_id, &left.snapshot_id).cmp(&(right.last_log_id, &right.snapshot_id))
+        // The same snapshot may be installed twice (a leader retries a
+        // transfer); directory names, which grow with time, order those, so
+        // pruning never removes the copy just installed.
+        found.sort_by(|(left, left_files), (right, right_files)| {
+            (left.last_log_id, &left.snapshot_id, &left_files.dir).cmp(&(
+                right.last_log_id,
+                &right.snapshot_id,
+                &right_files.dir,
+            ))
         });
         Ok(found)
     }

@@ -139,13 +139,14 @@ impl pb::raft_server::Raft for RaftService {
             .begin_receiving_snapshot()
             .await
             .map_err(|error| Status::unavailable(error.to_string()))?;
-        let received_bytes = match snapshot::receive_files(&mut stream, &staged).await {
-            Ok(bytes) => bytes,
-            Err(status) => {
-                staged.discard();
-                return Err(status);
-            }
-        };
+        let received_bytes =
+            match snapshot::receive_files(&mut stream, &staged, &header.manifest).await {
+                Ok(bytes) => bytes,
+                Err(status) => {
+                    staged.discard();
+                    return Err(status);
+                }
+            };
         let leftover = (*staged).clone();
         let result = raft
             .install_full_snapshot(

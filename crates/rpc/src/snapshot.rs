@@ -5,7 +5,7 @@
 //! Neither side holds more than a few chunks in memory, whatever the size
 //! of the metadata.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
@@ -57,7 +57,11 @@ pub(crate) async fn send(
 ) -> Result<SnapshotResponse<NodeId>, SendError> {
     let files = snapshot.snapshot.files().map_err(storage_error)?;
     let total_bytes: u64 = files.iter().map(|(_, size)| size).sum();
-    let header = codec::encode(&(vote, snapshot.meta.clone())).map_err(|s| transport_error(&s))?;
+    // The manifest lets the follower tell a complete transfer from one cut
+    // short: a cancelled sender ends the request body as cleanly as a
+    // finished one.
+    let header = codec::encode(&(vote, snapshot.meta.clone(), files.clone()))
+        .map_err(|s| transport_error(&s))?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<pb::SnapshotChunk>(CHUNKS_IN_FLIGHT);
     let outgoing = futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
@@ -158,10 +162,12 @@ async fn read_full(file: &mut tokio::fs::File, buffer: &mut [u8]) -> std::io::Re
     Ok(filled)
 }
 
-/// The header of a transfer: the leader's vote and the snapshot meta.
+/// The header of a transfer: the leader's vote, the snapshot meta and
+/// every file that follows with its size.
 pub(crate) struct Received {
     pub vote: Vote<NodeId>,
     pub meta: SnapshotMeta,
+    pub manifest: Vec<(String, u64)>,
 }
 
 /// Read the header of a transfer.
@@ -177,19 +183,33 @@ pub(crate) async fn receive_header(
             "a snapshot stream starts with its header",
         ));
     }
-    let (vote, meta) = codec::decode(&first.header)?;
-    Ok(Received { vote, meta })
+    let (vote, meta, manifest): (_, _, Vec<(String, u64)>) = codec::decode(&first.header)?;
+    let total_bytes = manifest
+        .iter()
+        .fold(0u64, |total, (_, size)| total.saturating_add(*size));
+    if manifest.len() > SNAPSHOT_FILES_MAX || total_bytes > SNAPSHOT_BYTES_MAX {
+        return Err(Status::resource_exhausted(
+            "the snapshot is larger than allowed",
+        ));
+    }
+    Ok(Received {
+        vote,
+        meta,
+        manifest,
+    })
 }
 
 /// Write the rest of the stream into `staged`, checking every name, every
-/// offset and the limits before a byte reaches the disk. Returns the bytes
-/// received.
+/// offset and the limits before a byte reaches the disk, and at the end
+/// that exactly the files of `manifest` arrived, each whole. Returns the
+/// bytes received.
 pub(crate) async fn receive_files(
-    stream: &mut Streaming<pb::SnapshotChunk>,
+    stream: &mut (impl futures::Stream<Item = Result<pb::SnapshotChunk, Status>> + Unpin),
     staged: &SnapshotFiles,
+    manifest: &[(String, u64)],
 ) -> Result<u64, Status> {
     let dir = staged.checkpoint_dir();
-    let mut finished: BTreeSet<String> = BTreeSet::new();
+    let mut finished: BTreeMap<String, u64> = BTreeMap::new();
     let mut open: Option<(String, tokio::fs::File, u64)> = None;
     let mut total_bytes: u64 = 0;
     while let Some(chunk) = stream.next().await {
@@ -205,16 +225,16 @@ pub(crate) async fn receive_files(
         }
         let continues = matches!(&open, Some((name, _, _)) if *name == chunk.file_name);
         if !continues {
-            if let Some((name, file, _)) = open.take() {
+            if let Some((name, file, written)) = open.take() {
                 close(file, &name).await?;
-                finished.insert(name);
+                finished.insert(name, written);
             }
             if !is_checkpoint_file_name(&chunk.file_name) {
                 return Err(Status::invalid_argument(
                     "a snapshot file name that is not plain",
                 ));
             }
-            if finished.contains(&chunk.file_name) || finished.len() >= SNAPSHOT_FILES_MAX {
+            if finished.contains_key(&chunk.file_name) || finished.len() >= SNAPSHOT_FILES_MAX {
                 return Err(Status::invalid_argument(
                     "a snapshot file sent twice, or too many files",
                 ));
@@ -233,8 +253,20 @@ pub(crate) async fn receive_files(
             .map_err(|error| Status::internal(format!("write snapshot file: {error}")))?;
         *written += chunk.data.len() as u64;
     }
-    if let Some((name, file, _)) = open.take() {
+    if let Some((name, file, written)) = open.take() {
         close(file, &name).await?;
+        finished.insert(name, written);
+    }
+    let expected: BTreeMap<String, u64> = manifest.iter().cloned().collect();
+    if finished != expected {
+        return Err(Status::aborted(format!(
+            "the snapshot stream ended with {} of {} files complete",
+            finished
+                .iter()
+                .filter(|(name, size)| expected.get(*name) == Some(size))
+                .count(),
+            expected.len()
+        )));
     }
     Ok(total_bytes)
 }
@@ -252,4 +284,90 @@ async fn close(mut file: tokio::fs::File, name: &str) -> Result<(), Status> {
     file.flush()
         .await
         .map_err(|error| Status::internal(format!("write {name}: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_meta::SnapshotDirs;
+
+    use super::*;
+
+    fn chunk(name: &str, offset: u64, data: &[u8]) -> Result<pb::SnapshotChunk, Status> {
+        Ok(pb::SnapshotChunk {
+            header: bytes::Bytes::new(),
+            file_name: name.to_owned(),
+            offset,
+            data: bytes::Bytes::copy_from_slice(data),
+        })
+    }
+
+    async fn receive(
+        chunks: Vec<Result<pb::SnapshotChunk, Status>>,
+        manifest: &[(&str, u64)],
+    ) -> Result<u64, Status> {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dirs = SnapshotDirs::open(root.path().join("snapshots")).expect("dirs");
+        let staged = dirs.staging().expect("staging");
+        let manifest: Vec<(String, u64)> = manifest
+            .iter()
+            .map(|(name, size)| ((*name).to_owned(), *size))
+            .collect();
+        receive_files(&mut futures::stream::iter(chunks), &staged, &manifest).await
+    }
+
+    #[tokio::test]
+    async fn a_complete_transfer_is_accepted() {
+        let chunks = vec![
+            chunk("000008.sst", 0, b"abc"),
+            chunk("000008.sst", 3, b"de"),
+            chunk("CURRENT", 0, b""),
+        ];
+        let received = receive(chunks, &[("000008.sst", 5), ("CURRENT", 0)]).await;
+        assert_eq!(received.expect("complete"), 5);
+    }
+
+    /// A leader that gives up mid-transfer ends the stream cleanly; the
+    /// follower must not take the files it has for a checkpoint.
+    #[tokio::test]
+    async fn a_stream_cut_short_is_refused() {
+        let manifest = [("000008.sst", 5), ("CURRENT", 16)];
+        // A file missing entirely.
+        let missing = receive(vec![chunk("000008.sst", 0, b"abcde")], &manifest).await;
+        assert_eq!(missing.expect_err("cut").code(), tonic::Code::Aborted);
+        // The last file only half sent.
+        let half = receive(
+            vec![
+                chunk("000008.sst", 0, b"abcde"),
+                chunk("CURRENT", 0, b"MANI"),
+            ],
+            &manifest,
+        )
+        .await;
+        assert_eq!(half.expect_err("cut").code(), tonic::Code::Aborted);
+        // A file the manifest does not name.
+        let extra = receive(
+            vec![
+                chunk("000008.sst", 0, b"abcde"),
+                chunk("OPTIONS-1", 0, b"x"),
+            ],
+            &[("000008.sst", 5)],
+        )
+        .await;
+        assert_eq!(extra.expect_err("extra").code(), tonic::Code::Aborted);
+    }
+
+    #[tokio::test]
+    async fn bad_names_and_orders_are_refused() {
+        let traversal = receive(vec![chunk("../escape", 0, b"x")], &[("../escape", 1)]).await;
+        assert_eq!(
+            traversal.expect_err("name").code(),
+            tonic::Code::InvalidArgument
+        );
+        let gap = receive(
+            vec![chunk("000008.sst", 0, b"ab"), chunk("000008.sst", 5, b"c")],
+            &[("000008.sst", 3)],
+        )
+        .await;
+        assert_eq!(gap.expect_err("order").code(), tonic::Code::InvalidArgument);
+    }
 }

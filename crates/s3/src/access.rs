@@ -119,6 +119,20 @@ impl Authorizer {
         }
     }
 
+    /// `bucket`, but "no such bucket" is only answered once this node has
+    /// caught up (read barrier, then a second look), so a lagging node
+    /// never denies a bucket the region has.
+    async fn bucket_after_a_miss(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Option<BucketContext>, S3Error> {
+        if let Some(found) = self.bucket(bucket)? {
+            return Ok(Some(found));
+        }
+        self.engine.read_barrier().await?;
+        self.bucket(bucket)
+    }
+
     /// The bucket and what governs it; `None` if it does not exist.
     pub fn bucket(&self, bucket: &BucketName) -> Result<Option<BucketContext>, S3Error> {
         let (record, access) = match self.engine.bucket_with_access(bucket) {
@@ -438,7 +452,11 @@ impl S3Access for PolicyAccess {
         let shape = request_shape(cx, &facts);
 
         let bucket = match bucket_name.as_deref().map(BucketName::parse) {
-            Some(Ok(name)) => self.authorizer.bucket(&name).map_err(error::to_s3s)?,
+            Some(Ok(name)) => self
+                .authorizer
+                .bucket_after_a_miss(&name)
+                .await
+                .map_err(error::to_s3s)?,
             _ => None,
         };
         let mut principal = Principal {

@@ -25,7 +25,7 @@ impl EngineAuth {
 #[async_trait::async_trait]
 impl S3Auth for EngineAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match self.engine.credentials(access_key) {
+        match self.engine.find_credentials(access_key).await {
             Ok(Some(credentials)) => Ok(SecretKey::from(credentials.secret_access_key.as_str())),
             Ok(None) => Err(error::to_s3s(error::with_message(
                 ErrorCode::InvalidAccessKeyId,

@@ -60,7 +60,7 @@ pub async fn handle(
         status = tracing::field::Empty,
     );
 
-    let response = match precheck(&mut request, &state) {
+    let response = match precheck(&mut request, &state).await {
         Err(failure) => plain_error(failure),
         Ok(()) => next.run(request).instrument(span.clone()).await,
     };
@@ -89,7 +89,7 @@ pub async fn handle(
 /// compare, date and expiry) before s3s repeats the signature check; and
 /// browser POST uploads are refused before s3s would check a SigV2 form
 /// signature with its timing-leaky compare (PostObject is not implemented).
-fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Error> {
+async fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Error> {
     let query = request.uri().query().unwrap_or("");
     crate::scope::check_region(request.headers(), query, &state.region)?;
     for pair in query.split('&') {
@@ -104,7 +104,7 @@ fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Error> {
             "POST Object (browser form upload) is not implemented",
         ));
     }
-    state.sigv2.check(request)
+    state.sigv2.check(request).await
 }
 
 /// `POST` with a `multipart/form-data` body: a browser-form PostObject.

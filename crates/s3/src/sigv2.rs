@@ -60,6 +60,14 @@ pub enum SigV2Auth {
     },
 }
 
+impl SigV2Auth {
+    pub fn access_key(&self) -> &str {
+        match self {
+            Self::Header { access_key, .. } | Self::Query { access_key, .. } => access_key,
+        }
+    }
+}
+
 /// Which path the signature covered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignedPath {
@@ -89,23 +97,21 @@ impl SigV2Verifier {
     /// requests whose signature, date and key all check out. A path-style
     /// bucket request signed as `/bucket/` gets that slash appended to its
     /// path, so s3s verifies the same string (the resource is the same).
-    pub fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), S3Error> {
+    pub async fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), S3Error> {
         let Some(auth) = detect(request.uri(), request.headers())? else {
             return Ok(());
         };
+        let found = match self.engine.find_credentials(auth.access_key()).await {
+            Ok(found) => found,
+            Err(failure) => {
+                tracing::error!(error = %failure, "credential lookup failed");
+                return Err(failure);
+            }
+        };
         let signed = SignedRequest::of(request, self.host.as_ref());
-        let signed_path = verify(
-            &auth,
-            &signed,
-            OffsetDateTime::now_utc(),
-            |access_key| match self.engine.credentials(access_key) {
-                Ok(found) => Ok(found.map(|credentials| credentials.secret_access_key)),
-                Err(failure) => {
-                    tracing::error!(error = %failure, "credential lookup failed");
-                    Err(failure)
-                }
-            },
-        )?;
+        let signed_path = verify(&auth, &signed, OffsetDateTime::now_utc(), |_| {
+            Ok(found.map(|credentials| credentials.secret_access_key))
+        })?;
         if signed_path == SignedPath::BucketSlashAdded {
             *request.uri_mut() = with_slash_appended(request.uri())?;
         }
