@@ -174,7 +174,10 @@ struct RootKeys {
 impl coffer_admin::AdminCredentials for RootKeys {
     fn root_secret(&self, access_key_id: &str) -> Option<zeroize::Zeroizing<String>> {
         let credentials = self.engine.credentials(access_key_id).ok()??;
-        (credentials.account.id == self.root_account).then_some(credentials.secret_access_key)
+        // Only the root's own keys: the root account's IAM users are not
+        // administrators of the region.
+        (credentials.account.id == self.root_account && credentials.user.is_none())
+            .then_some(credentials.secret_access_key)
     }
 }
 

@@ -74,16 +74,39 @@ impl Engine {
 }
 
 pub(crate) fn credentials(engine: &Engine, access_key_id: &str) -> Result<Option<Credentials>> {
-    let Some((access_key, account)) = engine
-        .meta
-        .access_key(access_key_id)
-        .map_err(|error| errors::meta("read access key", error))?
-    else {
-        return Ok(None);
-    };
+    let read = |error| errors::meta("read access key", error);
+    let (account, secret_wrapped, user) =
+        match engine.meta.access_key(access_key_id).map_err(read)? {
+            Some((access_key, account)) => (account, access_key.secret_wrapped, None),
+            None => {
+                // An IAM user's key; an inactive one does not exist for
+                // signing, as in AWS (InvalidAccessKeyId).
+                let Some(key) = engine
+                    .meta
+                    .iam_access_key(access_key_id)
+                    .map_err(read)?
+                    .filter(|key| key.active)
+                else {
+                    return Ok(None);
+                };
+                let account = engine.meta.account(&key.account).map_err(read)?;
+                let user = engine
+                    .meta
+                    .iam_user(&key.account, &key.user_name)
+                    .map_err(read)?;
+                let (Some(account), Some(user)) = (account, user) else {
+                    tracing::error!(
+                        access_key_id,
+                        "an access key names a missing account or user"
+                    );
+                    return Ok(None);
+                };
+                (account, key.secret_wrapped, Some(user))
+            }
+        };
     let secret = engine
         .keys
-        .unwrap_secret(&access_key.secret_wrapped, &secret_context(access_key_id))
+        .unwrap_secret(&secret_wrapped, &secret_context(access_key_id))
         .map_err(|error| errors::crypto("unwrap secret", error))?;
     let secret = String::from_utf8(secret).map_err(|_| {
         tracing::error!(access_key_id, "stored secret is not UTF-8");
@@ -91,6 +114,7 @@ pub(crate) fn credentials(engine: &Engine, access_key_id: &str) -> Result<Option
     })?;
     Ok(Some(Credentials {
         account,
+        user,
         secret_access_key: zeroize::Zeroizing::new(secret),
     }))
 }

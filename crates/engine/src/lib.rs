@@ -14,6 +14,7 @@ mod conditions;
 mod copy;
 mod errors;
 mod gc;
+mod iam;
 mod jobs;
 mod list;
 mod multipart;
@@ -33,11 +34,14 @@ use coffer_types::{AccountId, BucketName, ObjectKey, S3Error, VersionId};
 
 pub use access::NewAccount;
 pub use api::*;
+pub use iam::NewUserKey;
 pub use jobs::{JobState, JobView};
 
 /// An access key's owner and secret, unwrapped for signature checks.
 pub struct Credentials {
     pub account: coffer_meta::AccountRecord,
+    /// The IAM user the key belongs to; `None` for the account's root.
+    pub user: Option<coffer_meta::iam::IamUser>,
     /// Zeroized on drop; never logged.
     pub secret_access_key: zeroize::Zeroizing<String>,
 }

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     ServiceFailure,
     /// The common name for an internal error.
     InternalFailure,
+    /// An action coffer parses but does not serve yet.
+    NotImplemented,
 }
 
 impl ErrorCode {
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::PackedPolicyTooLarge => "PackedPolicyTooLarge",
             ErrorCode::ServiceFailure => "ServiceFailure",
             ErrorCode::InternalFailure => "InternalFailure",
+            ErrorCode::NotImplemented => "NotImplemented",
         }
     }
 
@@ -103,6 +106,7 @@ impl ErrorCode {
             | ErrorCode::MissingAuthenticationToken
             | ErrorCode::ExpiredToken => 403,
             ErrorCode::ServiceFailure | ErrorCode::InternalFailure => 500,
+            ErrorCode::NotImplemented => 501,
         }
     }
 
@@ -264,6 +268,13 @@ impl IamError {
         Self::new(
             ErrorCode::ServiceFailure,
             "The request processing has failed because of an unknown error, exception or failure.",
+        )
+    }
+
+    pub fn not_implemented(action: &str) -> Self {
+        Self::new(
+            ErrorCode::NotImplemented,
+            format!("coffer does not implement {action} yet."),
         )
     }
 

@@ -152,6 +152,7 @@ pub(crate) fn delete_account(
             txn.delete(keys::email(&email));
         }
     }
+    crate::iam::delete_all_of(txn, account)?;
     txn.delete(keys::account_profile(&account.0));
     txn.delete(keys::account_public_access_block(&account.0));
     txn.delete(keys::account(&account.0));

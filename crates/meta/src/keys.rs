@@ -17,6 +17,9 @@
 //! | `email/` | lower-cased e-mail address | `AccountId` |
 //! | `oacl/` | the object version's key after `obj/` | `ObjectAclRecord` |
 //!
+//! IAM users, their keys and managed policies (`iusr/`, `ikey/`, `ipol/`)
+//! are laid out in `iam`.
+//!
 //! Bucket names are `[a-z0-9.-]`, so the `/` after one is unambiguous.
 //! `esc` replaces each 0x00 of the key's bytes by `00 FF` and the key ends in
 //! `00 01`: escaped keys compare like the raw keys (binary UTF-8 order, a

@@ -12,6 +12,7 @@ mod apply_access;
 mod batcher;
 mod cluster;
 mod codec;
+pub mod iam;
 mod keys;
 // openraft's storage traits fix the error type (`StorageError`, ~224 bytes);
 // the helpers of these modules return it too instead of converting twice.
@@ -319,6 +320,48 @@ impl MetaStore {
 
     pub fn account(&self, id: &coffer_types::AccountId) -> Result<Option<AccountRecord>> {
         queries::account(&self.view(), id)
+    }
+
+    // IAM entities (see `iam`); local reads, callers barrier first.
+    pub fn iam_user(
+        &self,
+        account: &coffer_types::AccountId,
+        name: &str,
+    ) -> Result<Option<iam::IamUser>> {
+        iam::user(&self.view(), account, name)
+    }
+    pub fn iam_users(
+        &self,
+        account: &coffer_types::AccountId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<iam::IamUser>> {
+        iam::users(&self.view(), account, after, limit)
+    }
+    pub fn iam_access_key(&self, access_key_id: &str) -> Result<Option<iam::IamAccessKey>> {
+        iam::access_key(&self.view(), access_key_id)
+    }
+    pub fn iam_access_keys_of(
+        &self,
+        account: &coffer_types::AccountId,
+        user: &str,
+    ) -> Result<Vec<iam::IamAccessKey>> {
+        iam::access_keys_of(&self.view(), account, user)
+    }
+    pub fn iam_policy(
+        &self,
+        account: &coffer_types::AccountId,
+        name: &str,
+    ) -> Result<Option<iam::ManagedPolicy>> {
+        iam::policy(&self.view(), account, name)
+    }
+    pub fn iam_policies(
+        &self,
+        account: &coffer_types::AccountId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<iam::ManagedPolicy>> {
+        iam::policies(&self.view(), account, after, limit)
     }
 
     /// An object version (current without `version_id`) and its ACL.

@@ -413,6 +413,11 @@ pub enum Command {
         last_modified_ms: Option<UnixMillis>,
         acl: ObjectAclRecord,
     },
+    /// A change to the IAM users, keys and policies of `account`.
+    Iam {
+        account: AccountId,
+        change: crate::iam::IamChange,
+    },
 }
 
 /// What `apply` answers for a command. A business failure (NoSuchBucket,
@@ -430,6 +435,8 @@ pub enum CommandResult {
     DeletedMany(Vec<Result<(), S3Error>>),
     /// CompleteUpload: the installed version (with its parts).
     Completed(Box<ObjectVersion>),
+    /// A numbered thing was created (CreatePolicyVersion: its number).
+    Created(u64),
 }
 
 impl CommandResult {

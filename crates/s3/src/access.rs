@@ -26,7 +26,7 @@ use s3s::path::S3Path;
 use s3s::{S3Request, S3Result};
 
 use crate::acl_convert;
-use crate::context::{Principal, RequestInfo, SecureTransport};
+use crate::context::{IdentityPolicy, Principal, RequestInfo, SecureTransport};
 use crate::error;
 use crate::keys::{self, RequestFacts};
 use crate::limits;
@@ -86,6 +86,9 @@ fn reads_object_acl(operation: Operation) -> bool {
     )
 }
 
+/// What `Authorizer::caller` finds: who, their account, their policies.
+pub(crate) type Caller3 = (Caller, Option<AccountRecord>, Arc<Vec<IdentityPolicy>>);
+
 fn account_ref(account: &AccountRecord) -> AccountRef {
     AccountRef {
         id: account.id.0.clone(),
@@ -104,19 +107,54 @@ fn denied(decision: &Decision) -> S3Error {
 }
 
 impl Authorizer {
-    /// The caller behind `access_key` (anonymous when `None`).
-    fn caller(&self, access_key: Option<&str>) -> Result<(Caller, Option<AccountRecord>), S3Error> {
+    pub(crate) fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The caller behind `access_key` (anonymous when `None`), its
+    /// account and its identity policies.
+    pub(crate) fn caller(&self, access_key: Option<&str>) -> Result<Caller3, S3Error> {
         let Some(access_key) = access_key else {
-            return Ok((Caller::Anonymous, None));
+            return Ok((Caller::Anonymous, None, Arc::default()));
         };
-        match self.engine.credentials(access_key)? {
-            Some(credentials) => Ok((
-                Caller::Root(account_ref(&credentials.account)),
+        // The key vanished between the signature check and now.
+        let credentials = self
+            .engine
+            .credentials(access_key)?
+            .ok_or_else(|| error::code(ErrorCode::InvalidAccessKeyId))?;
+        let account = account_ref(&credentials.account);
+        let Some(user) = credentials.user else {
+            return Ok((
+                Caller::Root(account),
                 Some(credentials.account),
-            )),
-            // The key vanished between the signature check and now.
-            None => Err(error::code(ErrorCode::InvalidAccessKeyId)),
+                Arc::default(),
+            ));
+        };
+        let mut identity = Vec::new();
+        for (name, document) in self.engine.identity_policies(&user)? {
+            match Policy::parse(&document, PolicyKind::Identity) {
+                Ok(policy) => identity.push(IdentityPolicy {
+                    account: account.id.clone(),
+                    name,
+                    policy,
+                }),
+                // Stored policies were validated when they were put.
+                Err(failure) => {
+                    tracing::error!(policy = name, error = %failure, "stored identity policy does not parse; ignoring it")
+                }
+            }
         }
+        let caller = Caller::User {
+            account,
+            path: user.path,
+            name: user.name,
+            user_id: user.user_id,
+        };
+        Ok((caller, Some(credentials.account), Arc::new(identity)))
     }
 
     /// `bucket`, but "no such bucket" is only answered once this node has
@@ -208,7 +246,20 @@ impl Authorizer {
             resource,
             keys: &principal.keys,
         };
-        let identity = Identity::default();
+        let identity_kind = SourceKind::IdentityPolicy;
+        let identity = Identity {
+            policies: principal
+                .identity
+                .iter()
+                .map(|policy| NamedPolicy {
+                    kind: &identity_kind,
+                    account: &policy.account,
+                    name: &policy.name,
+                    policy: &policy.policy,
+                })
+                .collect(),
+            session_policy: None,
+        };
         let Some(bucket) = bucket else {
             return authorize(&request, &identity, None);
         };
@@ -419,7 +470,7 @@ impl S3Access for PolicyAccess {
         let access_key = cx
             .credentials()
             .map(|credentials| credentials.access_key.clone());
-        let (caller, account) = self
+        let (caller, account, identity) = self
             .authorizer
             .caller(access_key.as_deref())
             .map_err(error::to_s3s)?;
@@ -466,6 +517,7 @@ impl S3Access for PolicyAccess {
             caller,
             keys: condition_keys,
             list_bucket_allowed: false,
+            identity,
         };
         let account_level = matches!(operation, Operation::ListBuckets | Operation::CreateBucket);
         if !account_level && bucket.is_none() {
@@ -616,7 +668,7 @@ pub fn explain(engine: &Arc<Engine>, request: &ExplainRequest) -> Result<Explana
             format!("Unknown action {}", request.action),
         ));
     }
-    let (caller, account) = authorizer.caller(request.access_key_id.as_deref())?;
+    let (caller, account, identity) = authorizer.caller(request.access_key_id.as_deref())?;
     let bucket = match request.bucket.as_deref() {
         Some(name) => {
             let name = BucketName::parse(name)?;
@@ -645,6 +697,7 @@ pub fn explain(engine: &Arc<Engine>, request: &ExplainRequest) -> Result<Explana
         caller,
         keys,
         list_bucket_allowed: false,
+        identity,
     };
     let resource = match (&bucket, &request.key) {
         (Some(bucket), Some(key)) => arn::object_arn(bucket.record.name.as_str(), key),

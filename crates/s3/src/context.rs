@@ -58,6 +58,19 @@ pub struct Principal {
     /// Whether the caller may list the bucket: a missing key is then 404
     /// NoSuchKey, else 403 (GetObject / HeadObject).
     pub list_bucket_allowed: bool,
+    /// The caller's identity policies (an IAM user's inline and attached
+    /// policies); empty for roots and anonymous callers.
+    pub identity: std::sync::Arc<Vec<IdentityPolicy>>,
+}
+
+/// One identity policy of the caller, parsed.
+#[derive(Clone, Debug)]
+pub struct IdentityPolicy {
+    /// The account that holds it.
+    pub account: String,
+    /// `user/alice inline s3-read`, or a managed policy's ARN.
+    pub name: String,
+    pub policy: coffer_policy::Policy,
 }
 
 /// Whether the connection is TLS, put into every request's extensions by

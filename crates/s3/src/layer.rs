@@ -37,6 +37,8 @@ pub fn new_request_id() -> String {
 pub struct LayerState {
     pub sigv2: SigV2Verifier,
     pub region: String,
+    /// The IAM/STS query API served on the same listener.
+    pub iam: crate::iam_api::IamEndpoint,
 }
 
 pub async fn handle(
@@ -60,6 +62,24 @@ pub async fn handle(
         status = tracing::field::Empty,
     );
 
+    if crate::iam_api::is_query_api(&request) {
+        let response = state
+            .iam
+            .handle(request, &request_id)
+            .instrument(span.clone())
+            .await;
+        let status = response.status().as_u16();
+        span.record("operation", "IamQuery");
+        span.record("status", status);
+        span.in_scope(|| {
+            tracing::info!(
+                duration_ms = started.elapsed().as_millis() as u64,
+                "request done"
+            )
+        });
+        crate::metrics::request_done("IamQuery", status, started.elapsed());
+        return response;
+    }
     let response = match precheck(&mut request, &state).await {
         Err(failure) => plain_error(failure),
         Ok(()) => next.run(request).instrument(span.clone()).await,

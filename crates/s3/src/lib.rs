@@ -32,6 +32,7 @@ mod context;
 mod convert;
 mod error;
 mod host;
+mod iam_api;
 mod keys;
 mod layer;
 mod limits;
@@ -78,6 +79,7 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     let layer_state = Arc::new(layer::LayerState {
         sigv2: sigv2::SigV2Verifier::new(engine.clone(), &config.domains),
         region: config.region.clone(),
+        iam: iam_api::endpoint(engine.clone()),
     });
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));

@@ -138,6 +138,10 @@ error_codes! {
     NoSuchEntity => 404,
     /// Admin/IAM: the entity still has dependents (an account with buckets).
     DeleteConflict => 409,
+    /// IAM: a quota (keys per user, versions per policy, …) is reached.
+    LimitExceeded => 409,
+    /// IAM: a policy document that does not parse or validate.
+    MalformedPolicyDocument => 400,
 }
 
 impl fmt::Display for ErrorCode {
