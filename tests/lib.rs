@@ -10,6 +10,7 @@ pub mod client;
 pub mod cluster;
 pub mod data;
 pub mod history;
+pub mod iam;
 pub mod ops;
 pub mod server;
 pub mod sign;

@@ -12,6 +12,7 @@ mod cluster;
 mod durability;
 mod expect_continue;
 mod explain;
+mod iam;
 mod limits;
 mod listing;
 mod multipart;

@@ -609,3 +609,7 @@ fn owned_key(
     Ok(access_key(view, access_key_id)?
         .filter(|key| &key.account == account && key.user_name.eq_ignore_ascii_case(user)))
 }
+
+#[cfg(test)]
+#[path = "iam_tests.rs"]
+mod tests;

@@ -150,7 +150,7 @@ impl IamEndpoint {
         };
         // Everyone may ask who they are, as in AWS.
         if !matches!(parsed, IamRequest::GetCallerIdentity(_)) {
-            let resource = call.resource_of(&parsed);
+            let resource = call.resource_of(&parsed).await;
             let decision = self
                 .authorizer
                 .decide(&principal, parsed.action(), &resource, None);

@@ -134,29 +134,48 @@ impl Call<'_> {
         }
     }
 
+    /// The ARN of user `name` for a decision: with its path when it
+    /// exists (policies may name `user/dev/*`), else `user/NAME`.
+    async fn user_resource(&self, name: &str) -> String {
+        match self.engine.iam_user(&self.account.id, name).await {
+            Ok(Some(user)) => self.user_arn(&user),
+            _ => format!("arn:aws:iam::{}:user/{name}", self.account_id()),
+        }
+    }
+
     /// The resource ARN an action is decided on.
-    pub(crate) fn resource_of(&self, request: &IamRequest) -> String {
+    pub(crate) async fn resource_of(&self, request: &IamRequest) -> String {
         let account = self.account_id();
-        let user = |name: &str| format!("arn:aws:iam::{account}:user/{name}");
-        let caller_user = |named: &Option<String>| match self.user_or_caller(named) {
-            Ok(name) => user(&name),
-            Err(_) => format!("arn:aws:iam::{account}:root"),
+        let named = |named: &Option<String>| self.user_or_caller(named).ok();
+        let user_name = match request {
+            IamRequest::GetUser(r) => named(&r.user_name),
+            IamRequest::DeleteUser(r) => Some(r.user_name.clone()),
+            IamRequest::CreateAccessKey(r) => named(&r.user_name),
+            IamRequest::ListAccessKeys(r) => named(&r.user_name),
+            IamRequest::UpdateAccessKey(r) => named(&r.user_name),
+            IamRequest::DeleteAccessKey(r) => named(&r.user_name),
+            IamRequest::PutUserPolicy(r) => Some(r.user_name.clone()),
+            IamRequest::GetUserPolicy(r) => Some(r.user_name.clone()),
+            IamRequest::DeleteUserPolicy(r) => Some(r.user_name.clone()),
+            IamRequest::ListUserPolicies(r) => Some(r.user_name.clone()),
+            IamRequest::AttachUserPolicy(r) => Some(r.user_name.clone()),
+            IamRequest::DetachUserPolicy(r) => Some(r.user_name.clone()),
+            IamRequest::ListAttachedUserPolicies(r) => Some(r.user_name.clone()),
+            _ => None,
         };
+        if let Some(name) = user_name {
+            return self.user_resource(&name).await;
+        }
         match request {
-            IamRequest::CreateUser(r) => user(&r.user_name),
-            IamRequest::GetUser(r) => caller_user(&r.user_name),
-            IamRequest::DeleteUser(r) => user(&r.user_name),
-            IamRequest::CreateAccessKey(r) => caller_user(&r.user_name),
-            IamRequest::ListAccessKeys(r) => caller_user(&r.user_name),
-            IamRequest::UpdateAccessKey(r) => caller_user(&r.user_name),
-            IamRequest::DeleteAccessKey(r) => caller_user(&r.user_name),
-            IamRequest::PutUserPolicy(r) => user(&r.user_name),
-            IamRequest::GetUserPolicy(r) => user(&r.user_name),
-            IamRequest::DeleteUserPolicy(r) => user(&r.user_name),
-            IamRequest::ListUserPolicies(r) => user(&r.user_name),
-            IamRequest::AttachUserPolicy(r) => user(&r.user_name),
-            IamRequest::DetachUserPolicy(r) => user(&r.user_name),
-            IamRequest::ListAttachedUserPolicies(r) => user(&r.user_name),
+            IamRequest::CreateUser(r) => {
+                format!("arn:aws:iam::{account}:user{}{}", r.path, r.user_name)
+            }
+            // A root asking about itself.
+            IamRequest::GetUser(_)
+            | IamRequest::CreateAccessKey(_)
+            | IamRequest::ListAccessKeys(_)
+            | IamRequest::UpdateAccessKey(_)
+            | IamRequest::DeleteAccessKey(_) => format!("arn:aws:iam::{account}:root"),
             IamRequest::ListUsers(_) => format!("arn:aws:iam::{account}:user/*"),
             IamRequest::CreatePolicy(r) => {
                 format!("arn:aws:iam::{account}:policy{}{}", r.path, r.policy_name)
