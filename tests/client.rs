@@ -26,6 +26,8 @@ pub struct ClientOptions {
     pub clock_skew_seconds: i64,
     /// Override the credentials (access key id, secret).
     pub credentials: Option<(String, String)>,
+    /// The session token of temporary credentials (STS).
+    pub session_token: Option<String>,
     /// Retry attempts; 1 (no retries) by default so tests see every error.
     pub max_attempts: Option<u32>,
     /// With a TLS server: do not trust its certificate, only the platform's
@@ -79,7 +81,13 @@ impl Server {
                 self.secret_access_key().to_owned(),
             )
         });
-        let credentials = Credentials::new(access_key_id, secret, None, None, "coffer-e2e");
+        let credentials = Credentials::new(
+            access_key_id,
+            secret,
+            options.session_token.clone(),
+            None,
+            "coffer-e2e",
+        );
         let mut http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
         if let Some(pem) = self.tls_cert_pem() {

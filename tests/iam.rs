@@ -22,6 +22,7 @@ pub struct IamClient {
     region: String,
     access_key_id: String,
     secret_access_key: String,
+    session_token: Option<String>,
 }
 
 /// An answer: status and XML body.
@@ -66,11 +67,18 @@ impl Server {
             region: self.region().to_owned(),
             access_key_id: access_key_id.to_owned(),
             secret_access_key: secret_access_key.to_owned(),
+            session_token: None,
         }
     }
 }
 
 impl IamClient {
+    /// The same caller with temporary credentials' session token.
+    pub fn with_session_token(mut self, token: &str) -> Self {
+        self.session_token = Some(token.to_owned());
+        self
+    }
+
     /// Call `action` of `service` (`iam` or `sts`) with `params`.
     pub async fn call(
         &self,
@@ -95,7 +103,7 @@ impl IamClient {
         let identity: Identity = Credentials::new(
             &self.access_key_id,
             &self.secret_access_key,
-            None,
+            self.session_token.clone(),
             None,
             "coffer-e2e",
         )

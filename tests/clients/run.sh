@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real S3 clients against a running coffer: awscli, boto3, s3cmd (SigV4 and
 # SigV2) and rclone move 0 B, 1 B, 5 MiB + 1 and 100 MiB objects and check
-# them by SHA-256.
+# them by SHA-256. awscli and boto3 also drive the IAM and STS query APIs: an
+# IAM user's key may do on S3 only what the user's policies allow.
 #
 # Usage: tests/clients/run.sh ENDPOINT ACCESS_KEY SECRET_KEY
 #   ENDPOINT like http://127.0.0.1:9000. The clients must be on PATH (the
@@ -91,6 +92,106 @@ if command -v aws >/dev/null; then
     check "aws s3 rb" aws_s3 s3 rb "s3://$B"
 else
     fail "awscli is not installed"
+fi
+
+# ---- aws iam / sts ------------------------------------------------------------
+# An IAM user of the root's account gets a key and an inline policy, and that
+# key may then do exactly what the policy allows on S3. Negative checks look for
+# the error code: a non-zero exit alone could be any failure.
+if command -v aws >/dev/null; then
+    # fails_with CODE COMMAND...: passes when COMMAND fails naming error CODE.
+    fails_with() {
+        local code=$1 out
+        shift
+        if out=$("$@" 2>&1); then
+            printf '%s\nexpected %s, the command succeeded\n' "$out" "$code"
+            return 1
+        fi
+        printf '%s\n' "$out"
+        grep -qF "($code)" <<<"$out"
+    }
+    IB="cli-aws-iam-$RUN_ID"
+    IU="cli-iam-$RUN_ID"
+    IP="cli-iam-managed-$RUN_ID"
+    USER_KEY=
+    USER_SECRET=
+    as_user() { AWS_ACCESS_KEY_ID=$USER_KEY AWS_SECRET_ACCESS_KEY=$USER_SECRET aws --endpoint-url "$ENDPOINT" "$@"; }
+    printf 'hello from %s\n' "$RUN_ID" >"$WORK/iam-hello.txt"
+    check "aws iam: root makes bucket $IB" aws_s3 s3 mb "s3://$IB"
+    check "aws iam: root puts hello.txt" aws_s3 s3 cp --only-show-errors "$WORK/iam-hello.txt" "s3://$IB/hello.txt"
+    account=$(aws_s3 sts get-caller-identity --query Account --output text 2>"$WORK/err.log")
+    root_arn=$(aws_s3 sts get-caller-identity --query Arn --output text 2>>"$WORK/err.log")
+    if [[ -n "$account" && "$root_arn" == "arn:aws:iam::$account:root" ]]; then
+        pass "aws sts get-caller-identity as root"
+    else
+        fail "aws sts get-caller-identity as root (account '$account', arn '$root_arn')"
+        sed 's/^/       /' "$WORK/err.log" >&2
+    fi
+    check "aws iam create-user" aws_s3 iam create-user --user-name "$IU"
+    check "aws iam create-user twice: EntityAlreadyExists" fails_with EntityAlreadyExists aws_s3 iam create-user --user-name "$IU"
+    read -r USER_KEY USER_SECRET < <(aws_s3 iam create-access-key --user-name "$IU" \
+        --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text 2>"$WORK/err.log")
+    if [[ -n "$USER_KEY" && -n "$USER_SECRET" && "$USER_KEY" != "None" ]]; then
+        pass "aws iam create-access-key"
+        cat >"$WORK/iam-read.json" <<JSON
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+   "Resource": ["arn:aws:s3:::$IB", "arn:aws:s3:::$IB/*"]}]}
+JSON
+        check "aws iam put-user-policy (read $IB)" aws_s3 iam put-user-policy --user-name "$IU" \
+            --policy-name read --policy-document "file://$WORK/iam-read.json"
+        check "aws iam list-user-policies shows it" \
+            bash -c "[[ \$(aws --endpoint-url '$ENDPOINT' iam list-user-policies --user-name '$IU' --query 'PolicyNames' --output text) == read ]]"
+        user_arn_is() { [[ "$(as_user sts get-caller-identity --query Arn --output text)" == "arn:aws:iam::$account:user/$IU" ]]; }
+        check "aws sts get-caller-identity as the user shows its ARN" user_arn_is
+        user_reads_hello() { as_user s3 cp "s3://$IB/hello.txt" - | cmp - "$WORK/iam-hello.txt"; }
+        check "aws iam user: s3 cp down (allowed)" user_reads_hello
+        check "aws iam user: s3 ls (allowed)" as_user s3 ls "s3://$IB/"
+        check "aws iam user: s3 cp up AccessDenied" fails_with AccessDenied as_user s3 cp "$WORK/iam-hello.txt" "s3://$IB/other"
+        check "aws iam user: s3 ls of all buckets AccessDenied" fails_with AccessDenied as_user s3 ls
+        check "aws iam user: iam create-user AccessDenied" fails_with AccessDenied as_user iam create-user --user-name "$IU-not"
+
+        # A managed policy adds to the inline one while attached, and only then.
+        cat >"$WORK/iam-write.json" <<JSON
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::$IB/other"}]}
+JSON
+        policy_arn=$(aws_s3 iam create-policy --policy-name "$IP" --policy-document "file://$WORK/iam-write.json" \
+            --query Policy.Arn --output text 2>"$WORK/err.log")
+        if [[ "$policy_arn" == "arn:aws:iam::$account:policy/$IP" ]]; then
+            pass "aws iam create-policy"
+            check "aws iam attach-user-policy" aws_s3 iam attach-user-policy --user-name "$IU" --policy-arn "$policy_arn"
+            check "aws iam list-attached-user-policies shows it" \
+                bash -c "[[ \$(aws --endpoint-url '$ENDPOINT' iam list-attached-user-policies --user-name '$IU' --query 'AttachedPolicies[].PolicyArn' --output text) == '$policy_arn' ]]"
+            check "aws iam user: s3 cp up with the attached policy" as_user s3 cp --only-show-errors "$WORK/iam-hello.txt" "s3://$IB/other"
+            check "aws iam delete-policy while attached: DeleteConflict" fails_with DeleteConflict aws_s3 iam delete-policy --policy-arn "$policy_arn"
+            check "aws iam detach-user-policy" aws_s3 iam detach-user-policy --user-name "$IU" --policy-arn "$policy_arn"
+            check "aws iam list-attached-user-policies is empty" \
+                bash -c "[[ -z \$(aws --endpoint-url '$ENDPOINT' iam list-attached-user-policies --user-name '$IU' --query 'AttachedPolicies[].PolicyArn' --output text) ]]"
+            check "aws iam user: s3 cp up after detach AccessDenied" fails_with AccessDenied as_user s3 cp "$WORK/iam-hello.txt" "s3://$IB/other"
+            check "aws iam delete-policy" aws_s3 iam delete-policy --policy-arn "$policy_arn"
+        else
+            fail "aws iam create-policy (arn '$policy_arn')"
+            sed 's/^/       /' "$WORK/err.log" >&2
+        fi
+
+        # Deactivation takes effect at once: changes are linearizable. s3api
+        # get-object, not s3 cp, whose HEAD answer has no body to name the code.
+        check "aws iam update-access-key Inactive" aws_s3 iam update-access-key --user-name "$IU" \
+            --access-key-id "$USER_KEY" --status Inactive
+        check "aws iam user: inactive key InvalidAccessKeyId" fails_with InvalidAccessKeyId \
+            as_user s3api get-object --bucket "$IB" --key hello.txt "$WORK/down/iam-inactive"
+        check "aws iam user: inactive key on sts InvalidClientTokenId" fails_with InvalidClientTokenId as_user sts get-caller-identity
+        check "aws iam delete-user with a key: DeleteConflict" fails_with DeleteConflict aws_s3 iam delete-user --user-name "$IU"
+        check "aws iam delete-access-key" aws_s3 iam delete-access-key --user-name "$IU" --access-key-id "$USER_KEY"
+        check "aws iam delete-user-policy" aws_s3 iam delete-user-policy --user-name "$IU" --policy-name read
+    else
+        fail "aws iam create-access-key"
+        sed 's/^/       /' "$WORK/err.log" >&2
+    fi
+    check "aws iam delete-user" aws_s3 iam delete-user --user-name "$IU"
+    check "aws iam get-user of the deleted user: NoSuchEntity" fails_with NoSuchEntity aws_s3 iam get-user --user-name "$IU"
+    check "aws iam: root removes $IB" aws_s3 s3 rb --force "s3://$IB"
 fi
 
 # ---- boto3 ----------------------------------------------------------------

@@ -310,10 +310,10 @@ async fn iam_errors_are_aws_errors() -> Result<()> {
     expect_error(&iam, "Frobnicate", &[], 400, "InvalidAction").await?;
     expect_error(
         &iam,
-        "CreateGroup",
-        &[("GroupName", "g")],
-        501,
-        "NotImplemented",
+        "AddUserToGroup",
+        &[("GroupName", "nogroup"), ("UserName", "carol")],
+        404,
+        "NoSuchEntity",
     )
     .await?;
     // Bad credentials.

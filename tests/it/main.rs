@@ -21,6 +21,7 @@ mod observability;
 mod policies;
 mod reads;
 mod snapshots;
+mod sts;
 mod tls;
 mod versions_tags;
 mod writes;

@@ -144,6 +144,12 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SECONDS")]
     pub scrub_interval_seconds: Option<u64>,
 
+    /// For test rigs: the shortest STS session (AssumeRole,
+    /// GetSessionToken DurationSeconds) granted, 1 to 900; AWS's is 900
+    /// [default: 900] [env: COFFER_STS_MIN_DURATION_SECONDS]
+    #[arg(long, value_name = "SECONDS")]
+    pub sts_min_duration_seconds: Option<u64>,
+
     /// Advanced: build a Raft snapshot (and compact the log) every this
     /// many entries [default: 50000] [env: COFFER_RAFT_SNAPSHOT_LOGS]
     #[arg(long, value_name = "N", hide = true)]

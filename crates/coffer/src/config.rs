@@ -21,6 +21,8 @@ pub const NODE_ID_DEFAULT: u64 = 1;
 pub const ZONE_DEFAULT: &str = "default";
 pub const REPLICATION_FACTOR_DEFAULT: u64 = 3;
 pub const SCRUB_INTERVAL_SECONDS_DEFAULT: u64 = 24 * 3600;
+/// AWS's shortest STS session; a test rig may lower it, never raise it.
+pub const STS_MIN_DURATION_SECONDS_DEFAULT: u32 = 900;
 /// A year: longer is surely a typo.
 const SCRUB_INTERVAL_SECONDS_MAX: u64 = 366 * 24 * 3600;
 /// More replicas than this is a misconfiguration (a region has 1–7 nodes).
@@ -111,6 +113,7 @@ pub struct FileConfig {
     pub replication_factor: Option<u64>,
     pub raft_snapshot_logs: Option<u64>,
     pub scrub_interval_seconds: Option<u64>,
+    pub sts_min_duration_seconds: Option<u64>,
 }
 
 /// `domain = "a.example"`, `domain = "a.example,b.example"` or
@@ -210,6 +213,8 @@ pub struct ServerConfig {
     pub replication_factor: u64,
     pub raft_snapshot_logs: u64,
     pub scrub_interval_seconds: u64,
+    /// The shortest STS session granted (AWS: 900 s).
+    pub sts_min_duration_seconds: u32,
     pub cluster: Option<ClusterSettings>,
 }
 
@@ -466,6 +471,25 @@ pub fn resolve(
                 .filter(|n| (1..=SCRUB_INTERVAL_SECONDS_MAX).contains(n))
                 .ok_or_else(|| format!("expected 1 to {SCRUB_INTERVAL_SECONDS_MAX} seconds"))
         })?;
+    let sts_min_duration_seconds = or_default(
+        pick(
+            args.sts_min_duration_seconds.map(|n| n.to_string()),
+            env,
+            "COFFER_STS_MIN_DURATION_SECONDS",
+            file.sts_min_duration_seconds.map(|n| n.to_string()),
+        ),
+        &STS_MIN_DURATION_SECONDS_DEFAULT.to_string(),
+    );
+    let sts_min_duration_seconds = parse_with(
+        "sts_min_duration_seconds",
+        sts_min_duration_seconds,
+        |text| {
+            text.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=STS_MIN_DURATION_SECONDS_DEFAULT).contains(n))
+                .ok_or_else(|| format!("expected 1 to {STS_MIN_DURATION_SECONDS_DEFAULT} seconds"))
+        },
+    )?;
     let cluster = resolve_cluster(args, env, &file_cluster, master_key_file.is_some())?;
 
     Ok(ServerConfig {
@@ -483,6 +507,7 @@ pub fn resolve(
         replication_factor,
         raft_snapshot_logs,
         scrub_interval_seconds,
+        sts_min_duration_seconds,
         cluster,
     })
 }

@@ -53,6 +53,7 @@ fn defaults_apply_when_nothing_is_set() {
             replication_factor: 3,
             raft_snapshot_logs: 50_000,
             scrub_interval_seconds: 86_400,
+            sts_min_duration_seconds: 900,
             cluster: None,
         }
     );

@@ -258,6 +258,7 @@ async fn run_with_meta(
             coffer_s3::GatewayConfig {
                 region: config.region.clone(),
                 domains: config.domains.clone(),
+                sts_min_duration_seconds: config.sts_min_duration_seconds,
             },
         ),
     };

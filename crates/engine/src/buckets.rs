@@ -75,47 +75,90 @@ impl Engine {
 
 pub(crate) fn credentials(engine: &Engine, access_key_id: &str) -> Result<Option<Credentials>> {
     let read = |error| errors::meta("read access key", error);
-    let (account, secret_wrapped, user) =
-        match engine.meta.access_key(access_key_id).map_err(read)? {
-            Some((access_key, account)) => (account, access_key.secret_wrapped, None),
-            None => {
-                // An IAM user's key; an inactive one does not exist for
-                // signing, as in AWS (InvalidAccessKeyId).
-                let Some(key) = engine
-                    .meta
-                    .iam_access_key(access_key_id)
-                    .map_err(read)?
-                    .filter(|key| key.active)
-                else {
-                    return Ok(None);
-                };
-                let account = engine.meta.account(&key.account).map_err(read)?;
-                let user = engine
-                    .meta
-                    .iam_user(&key.account, &key.user_name)
-                    .map_err(read)?;
-                let (Some(account), Some(user)) = (account, user) else {
-                    tracing::error!(
-                        access_key_id,
-                        "an access key names a missing account or user"
-                    );
-                    return Ok(None);
-                };
-                (account, key.secret_wrapped, Some(user))
-            }
-        };
+    if let Some((access_key, account)) = engine.meta.access_key(access_key_id).map_err(read)? {
+        return Ok(Some(Credentials {
+            secret_access_key: unwrap_secret(engine, access_key_id, &access_key.secret_wrapped)?,
+            account,
+            user: None,
+            session: None,
+        }));
+    }
+    // An IAM user's key; an inactive one does not exist for signing, as
+    // in AWS (InvalidAccessKeyId).
+    let Some(key) = engine
+        .meta
+        .iam_access_key(access_key_id)
+        .map_err(read)?
+        .filter(|key| key.active)
+    else {
+        return session_credentials(engine, access_key_id);
+    };
+    let account = engine.meta.account(&key.account).map_err(read)?;
+    let user = engine
+        .meta
+        .iam_user(&key.account, &key.user_name)
+        .map_err(read)?;
+    let (Some(account), Some(user)) = (account, user) else {
+        tracing::error!(
+            access_key_id,
+            "an access key names a missing account or user"
+        );
+        return Ok(None);
+    };
+    Ok(Some(Credentials {
+        secret_access_key: unwrap_secret(engine, access_key_id, &key.secret_wrapped)?,
+        account,
+        user: Some(user),
+        session: None,
+    }))
+}
+
+fn unwrap_secret(
+    engine: &Engine,
+    access_key_id: &str,
+    wrapped: &[u8],
+) -> Result<zeroize::Zeroizing<String>> {
     let secret = engine
         .keys
-        .unwrap_secret(&secret_wrapped, &secret_context(access_key_id))
+        .unwrap_secret(wrapped, &secret_context(access_key_id))
         .map_err(|error| errors::crypto("unwrap secret", error))?;
-    let secret = String::from_utf8(secret).map_err(|_| {
-        tracing::error!(access_key_id, "stored secret is not UTF-8");
-        S3Error::internal()
-    })?;
+    String::from_utf8(secret)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|_| {
+            tracing::error!(access_key_id, "stored secret is not UTF-8");
+            S3Error::internal()
+        })
+}
+
+/// Temporary credentials from STS (expired ones too: the gateway answers
+/// ExpiredToken for them, after the signature).
+fn session_credentials(engine: &Engine, access_key_id: &str) -> Result<Option<Credentials>> {
+    let read = |error| errors::meta("read session", error);
+    let Some(session) = engine.meta.iam_session(access_key_id).map_err(read)? else {
+        return Ok(None);
+    };
+    let Some(account) = engine.meta.account(&session.account).map_err(read)? else {
+        return Ok(None);
+    };
+    let user = match &session.of {
+        coffer_meta::iam::SessionOf::User { user_name } => {
+            match engine
+                .meta
+                .iam_user(&session.account, user_name)
+                .map_err(read)?
+            {
+                Some(user) => Some(user),
+                // The user is gone, and with it its sessions.
+                None => return Ok(None),
+            }
+        }
+        _ => None,
+    };
     Ok(Some(Credentials {
+        secret_access_key: unwrap_secret(engine, access_key_id, &session.secret_wrapped)?,
         account,
         user,
-        secret_access_key: zeroize::Zeroizing::new(secret),
+        session: Some(session),
     }))
 }
 

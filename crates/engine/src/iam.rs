@@ -3,7 +3,10 @@
 //! what depends on state. Reads wait for the read barrier, so an IAM call
 //! on any node sees every change acknowledged before it.
 
-use coffer_meta::iam::{IamAccessKey, IamChange, IamUser, ManagedPolicy, PolicyVersion};
+use coffer_meta::iam::{
+    IamAccessKey, IamChange, IamGroup, IamRole, IamUser, ManagedPolicy, PolicyVersion, SessionOf,
+    SessionRecord, GROUP, POLICY, ROLE, USER,
+};
 use coffer_meta::{Command, CommandResult};
 use coffer_types::{AccountId, S3Error};
 use rand::Rng;
@@ -23,6 +26,13 @@ fn unique_id(prefix: &str) -> String {
         .map(|_| char::from(ID_CHARS[rng.gen_range(0..ID_CHARS.len())]))
         .collect();
     format!("{prefix}{random}")
+}
+
+/// New temporary credentials (the secret and token are shown once).
+pub struct NewSession {
+    pub session: SessionRecord,
+    pub secret_access_key: zeroize::Zeroizing<String>,
+    pub session_token: zeroize::Zeroizing<String>,
 }
 
 /// A new access key and its secret (shown once).
@@ -54,6 +64,7 @@ impl Engine {
             created_at_ms: coffer_types::now_unix_millis(),
             inline_policies: Default::default(),
             attached_policies: Default::default(),
+            groups: Default::default(),
         };
         self.iam_change(account, IamChange::CreateUser(user.clone()))
             .await?;
@@ -67,16 +78,145 @@ impl Engine {
             .map_err(|error| errors::meta("read user", error))
     }
 
-    pub async fn iam_users(
-        &self,
-        account: &AccountId,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<IamUser>> {
+    /// Every user of an account (at most `limit`), in name order.
+    pub async fn iam_users(&self, account: &AccountId, limit: usize) -> Result<Vec<IamUser>> {
         self.read_barrier().await?;
         self.meta
-            .iam_users(account, after, limit)
+            .iam_all(USER, account, limit)
             .map_err(|error| errors::meta("list users", error))
+    }
+
+    pub async fn iam_groups(&self, account: &AccountId, limit: usize) -> Result<Vec<IamGroup>> {
+        self.read_barrier().await?;
+        self.meta
+            .iam_all(GROUP, account, limit)
+            .map_err(|error| errors::meta("list groups", error))
+    }
+
+    pub async fn iam_roles(&self, account: &AccountId, limit: usize) -> Result<Vec<IamRole>> {
+        self.read_barrier().await?;
+        self.meta
+            .iam_all(ROLE, account, limit)
+            .map_err(|error| errors::meta("list roles", error))
+    }
+
+    pub async fn iam_group(&self, account: &AccountId, name: &str) -> Result<Option<IamGroup>> {
+        self.read_barrier().await?;
+        self.meta
+            .iam_group(account, name)
+            .map_err(|error| errors::meta("read group", error))
+    }
+
+    pub async fn iam_role(&self, account: &AccountId, name: &str) -> Result<Option<IamRole>> {
+        self.read_barrier().await?;
+        self.iam_role_now(account, name)
+    }
+
+    /// A role as this node has it (no barrier), for policy validation.
+    pub fn iam_role_now(&self, account: &AccountId, name: &str) -> Result<Option<IamRole>> {
+        self.meta
+            .iam_role(account, name)
+            .map_err(|error| errors::meta("read role", error))
+    }
+
+    /// A user as this node has it (no barrier), for policy validation.
+    pub fn iam_user_now(&self, account: &AccountId, name: &str) -> Result<Option<IamUser>> {
+        self.meta
+            .iam_user(account, name)
+            .map_err(|error| errors::meta("read user", error))
+    }
+
+    pub async fn create_group(
+        &self,
+        account: &AccountId,
+        name: &str,
+        path: &str,
+    ) -> Result<IamGroup> {
+        let group = IamGroup {
+            account: account.clone(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            group_id: unique_id("AGPA"),
+            created_at_ms: coffer_types::now_unix_millis(),
+            inline_policies: Default::default(),
+            attached_policies: Default::default(),
+            members: Default::default(),
+        };
+        self.iam_change(account, IamChange::CreateGroup(group.clone()))
+            .await?;
+        Ok(group)
+    }
+
+    pub async fn create_role(
+        &self,
+        account: &AccountId,
+        name: &str,
+        path: &str,
+        trust_policy: &str,
+        description: &str,
+        max_session_duration_seconds: u32,
+    ) -> Result<IamRole> {
+        let role = IamRole {
+            account: account.clone(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            role_id: unique_id("AROA"),
+            created_at_ms: coffer_types::now_unix_millis(),
+            trust_policy: trust_policy.to_owned(),
+            description: description.to_owned(),
+            max_session_duration_seconds,
+            inline_policies: Default::default(),
+            attached_policies: Default::default(),
+        };
+        self.iam_change(account, IamChange::CreateRole(role.clone()))
+            .await?;
+        Ok(role)
+    }
+
+    /// Issue temporary credentials for `of` in `account`, valid for
+    /// `duration_seconds`: an `ASIA…` key, its secret and a session token
+    /// (only the token's SHA-256 is stored).
+    pub async fn create_session(
+        &self,
+        account: &AccountId,
+        of: SessionOf,
+        duration_seconds: u32,
+    ) -> Result<NewSession> {
+        let access_key_id = format!("ASIA{}", &new_access_key_id()[4..]);
+        let secret_access_key = new_secret();
+        let mut token = [0u8; 48];
+        rand::thread_rng().fill(&mut token[..]);
+        let session_token = zeroize::Zeroizing::new(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            token,
+        ));
+        let now_ms = coffer_types::now_unix_millis();
+        let session = SessionRecord {
+            secret_wrapped: self.wrap_access_secret(&access_key_id, &secret_access_key),
+            token_sha256: sha2::Digest::finalize(sha2::Digest::chain_update(
+                sha2::Sha256::default(),
+                session_token.as_bytes(),
+            ))
+            .into(),
+            access_key_id,
+            account: account.clone(),
+            created_at_ms: now_ms,
+            expires_at_ms: now_ms.saturating_add(i64::from(duration_seconds) * 1000),
+            of,
+        };
+        self.iam_change(
+            account,
+            IamChange::CreateSession {
+                session: session.clone(),
+                now_ms,
+            },
+        )
+        .await?;
+        Ok(NewSession {
+            session,
+            secret_access_key,
+            session_token,
+        })
     }
 
     pub async fn create_user_access_key(
@@ -127,12 +267,11 @@ impl Engine {
     pub async fn iam_policies(
         &self,
         account: &AccountId,
-        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ManagedPolicy>> {
         self.read_barrier().await?;
         self.meta
-            .iam_policies(account, after, limit)
+            .iam_all(POLICY, account, limit)
             .map_err(|error| errors::meta("list policies", error))
     }
 
@@ -163,7 +302,7 @@ impl Engine {
             .into(),
             default_version: 1,
             next_version: 2,
-            attached_users: Default::default(),
+            attachments: Default::default(),
         };
         self.iam_change(account, IamChange::CreatePolicy(policy.clone()))
             .await?;
@@ -195,11 +334,37 @@ impl Engine {
         }
     }
 
+    /// The default document and ARN of each attached managed policy.
+    fn attached_documents(
+        &self,
+        account: &AccountId,
+        names: &std::collections::BTreeSet<String>,
+        found: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        for name in names {
+            let policy = self
+                .meta
+                .iam_policy(account, name)
+                .map_err(|error| errors::meta("read policy", error))?;
+            if let Some(policy) = policy {
+                if let Some(document) = policy.default_document() {
+                    found.push((
+                        format!(
+                            "arn:aws:iam::{}:policy{}{}",
+                            account.0, policy.path, policy.name
+                        ),
+                        document.to_owned(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The identity policies of `user` as (name, document): its inline
-    /// policies (`user/NAME inline POLICY`), then the default versions of
-    /// its attached managed policies (their ARNs). Local state, as the
-    /// rest of authorization.
-    pub fn identity_policies(&self, user: &IamUser) -> Result<Vec<(String, String)>> {
+    /// and attached policies, then those of each of its groups. Local
+    /// state, as the rest of authorization.
+    pub fn user_policies(&self, user: &IamUser) -> Result<Vec<(String, String)>> {
         let mut found: Vec<(String, String)> = user
             .inline_policies
             .iter()
@@ -210,23 +375,38 @@ impl Engine {
                 )
             })
             .collect();
-        for name in &user.attached_policies {
-            let policy = self
+        self.attached_documents(&user.account, &user.attached_policies, &mut found)?;
+        for group_name in &user.groups {
+            let group = self
                 .meta
-                .iam_policy(&user.account, name)
-                .map_err(|error| errors::meta("read policy", error))?;
-            if let Some(policy) = policy {
-                if let Some(document) = policy.default_document() {
-                    found.push((
-                        format!(
-                            "arn:aws:iam::{}:policy{}{}",
-                            user.account.0, policy.path, policy.name
-                        ),
-                        document.to_owned(),
-                    ));
-                }
+                .iam_group(&user.account, group_name)
+                .map_err(|error| errors::meta("read group", error))?;
+            if let Some(group) = group {
+                found.extend(group.inline_policies.iter().map(|(name, document)| {
+                    (
+                        format!("group/{} inline {name}", group.name),
+                        document.clone(),
+                    )
+                }));
+                self.attached_documents(&user.account, &group.attached_policies, &mut found)?;
             }
         }
+        Ok(found)
+    }
+
+    /// The identity policies of `role`: inline, then attached.
+    pub fn role_policies(&self, role: &IamRole) -> Result<Vec<(String, String)>> {
+        let mut found: Vec<(String, String)> = role
+            .inline_policies
+            .iter()
+            .map(|(name, document)| {
+                (
+                    format!("role/{} inline {name}", role.name),
+                    document.clone(),
+                )
+            })
+            .collect();
+        self.attached_documents(&role.account, &role.attached_policies, &mut found)?;
         Ok(found)
     }
 

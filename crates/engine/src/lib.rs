@@ -34,7 +34,7 @@ use coffer_types::{AccountId, BucketName, ObjectKey, S3Error, VersionId};
 
 pub use access::NewAccount;
 pub use api::*;
-pub use iam::NewUserKey;
+pub use iam::{NewSession, NewUserKey};
 pub use jobs::{JobState, JobView};
 
 /// An access key's owner and secret, unwrapped for signature checks.
@@ -42,6 +42,9 @@ pub struct Credentials {
     pub account: coffer_meta::AccountRecord,
     /// The IAM user the key belongs to; `None` for the account's root.
     pub user: Option<coffer_meta::iam::IamUser>,
+    /// Temporary credentials from STS: the session (its token must come
+    /// with every request; it may have expired).
+    pub session: Option<coffer_meta::iam::SessionRecord>,
     /// Zeroized on drop; never logged.
     pub secret_access_key: zeroize::Zeroizing<String>,
 }

@@ -175,6 +175,32 @@ fn echo(text: &str) -> String {
 /// send optional ones we do not model, e.g. `Tags`). Every constraint failure
 /// is reported at once as one `ValidationError`.
 pub fn parse_request(service: Service, query: &str, body: &[u8]) -> Result<IamRequest, IamError> {
+    parse_request_with(service, query, body, &Limits::default())
+}
+
+/// Limits a deployment may change from AWS's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The shortest session AssumeRole and GetSessionToken grant (AWS:
+    /// 900 s). Test rigs lower it to watch credentials expire.
+    pub session_duration_seconds_min: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            session_duration_seconds_min: crate::request::ASSUME_ROLE_MIN_DURATION_SECONDS,
+        }
+    }
+}
+
+/// `parse_request` under `limits`.
+pub fn parse_request_with(
+    service: Service,
+    query: &str,
+    body: &[u8],
+    limits: &Limits,
+) -> Result<IamRequest, IamError> {
     let params = Params::parse(query, body)?;
     let action = match params.get("Action") {
         Some(action) if !action.is_empty() => action,
@@ -187,6 +213,7 @@ pub fn parse_request(service: Service, query: &str, body: &[u8]) -> Result<IamRe
         .filter(|_| version == service.api_version())
         .ok_or_else(|| IamError::invalid_action(&echo(action), &echo(version)))?;
     let mut reader = Reader::new(&params);
+    reader.session_duration_seconds_min = limits.session_duration_seconds_min;
     let request = parse_parameters(operation, &mut reader);
     reader.finish()?;
     Ok(request)

@@ -72,7 +72,7 @@ pub mod response;
 pub mod sigv4;
 mod validate;
 
-pub use action::{parse_request, IamRequest, Operation, Service};
+pub use action::{parse_request, parse_request_with, IamRequest, Limits, Operation, Service};
 pub use error::{ErrorCode, IamError};
 pub use form::{MAX_BODY_BYTES, MAX_PARAMETERS};
 pub use render::{render, render_error, CONTENT_TYPE};

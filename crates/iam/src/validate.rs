@@ -233,6 +233,8 @@ const MAX_ECHOED_CHARS: usize = 128;
 pub(crate) struct Reader<'a> {
     params: &'a Params,
     errors: Vec<String>,
+    /// See `Limits::session_duration_seconds_min`.
+    pub(crate) session_duration_seconds_min: u32,
 }
 
 impl<'a> Reader<'a> {
@@ -240,6 +242,7 @@ impl<'a> Reader<'a> {
         Reader {
             params,
             errors: Vec::new(),
+            session_duration_seconds_min: crate::request::ASSUME_ROLE_MIN_DURATION_SECONDS,
         }
     }
 

@@ -40,7 +40,7 @@ pub fn apply_command(txn: &mut Txn<'_>, command: &Command) -> Result<CommandResu
             access_key,
         } => apply_access::create_account(txn, account, profile, access_key),
         Command::DeleteAccount { account } => apply_access::delete_account(txn, account),
-        Command::Iam { account, change } => crate::iam::apply(txn, account, change),
+        Command::Iam { account, change } => crate::iam_apply::apply(txn, account, change),
         Command::SetAccountPublicAccessBlock { account, settings } => {
             apply_access::set_account_public_access_block(txn, account, settings.as_ref())
         }

@@ -153,6 +153,7 @@ pub(crate) fn delete_account(
         }
     }
     crate::iam::delete_all_of(txn, account)?;
+    crate::iam_apply::forget_session_count(txn, account);
     txn.delete(keys::account_profile(&account.0));
     txn.delete(keys::account_public_access_block(&account.0));
     txn.delete(keys::account(&account.0));

@@ -1,11 +1,11 @@
 //! `apply` of IAM changes: the rules that depend on state, in one
 //! transaction (which reads its own pending writes, as a batch does).
 
-use coffer_types::CanonicalId;
+use coffer_types::{CanonicalId, ErrorCode, UnixMillis};
 
 use super::*;
 use crate::apply::apply_command;
-use crate::model::{AccessKeyRecord, AccountProfile, AccountRecord, Command};
+use crate::model::{AccessKeyRecord, AccountProfile, AccountRecord, Command, CommandResult};
 use crate::store::open_db;
 
 const ACCOUNT: &str = "111122223333";
@@ -23,6 +23,7 @@ fn user(name: &str) -> IamUser {
         created_at_ms: 1,
         inline_policies: BTreeMap::new(),
         attached_policies: BTreeSet::new(),
+        groups: BTreeSet::new(),
     }
 }
 
@@ -56,7 +57,7 @@ fn policy(name: &str) -> ManagedPolicy {
         .into(),
         default_version: 1,
         next_version: 2,
-        attached_users: BTreeSet::new(),
+        attachments: BTreeSet::new(),
     }
 }
 
@@ -288,8 +289,9 @@ fn managed_policy_versions_and_attachments() {
         assert_eq!(
             run(
                 txn,
-                IamChange::AttachUserPolicy {
-                    user: "dave".into(),
+                IamChange::Attach {
+                    kind: EntityKind::User,
+                    name: "dave".into(),
                     policy: "read".into()
                 }
             ),
@@ -316,8 +318,9 @@ fn managed_policy_versions_and_attachments() {
         assert_eq!(
             run(
                 txn,
-                IamChange::DetachUserPolicy {
-                    user: "dave".into(),
+                IamChange::Detach {
+                    kind: EntityKind::User,
+                    name: "dave".into(),
                     policy: "read".into()
                 }
             ),
@@ -326,8 +329,9 @@ fn managed_policy_versions_and_attachments() {
         assert_eq!(
             run(
                 txn,
-                IamChange::DetachUserPolicy {
-                    user: "dave".into(),
+                IamChange::Detach {
+                    kind: EntityKind::User,
+                    name: "dave".into(),
                     policy: "read".into()
                 }
             ),
@@ -376,5 +380,123 @@ fn deleting_the_account_removes_its_iam_entities() {
             run(txn, IamChange::CreateUser(user("erin"))),
             Some(ErrorCode::NoSuchEntity)
         );
+    });
+}
+
+fn group(name: &str) -> IamGroup {
+    IamGroup {
+        account: account(),
+        name: name.to_owned(),
+        path: "/".to_owned(),
+        group_id: format!("AGPA{name}"),
+        created_at_ms: 1,
+        inline_policies: BTreeMap::new(),
+        attached_policies: BTreeSet::new(),
+        members: BTreeSet::new(),
+    }
+}
+
+#[test]
+fn group_members_and_policies_block_deletes_on_both_sides() {
+    with_account(|txn| {
+        assert_eq!(run(txn, IamChange::CreateUser(user("fay"))), None);
+        assert_eq!(run(txn, IamChange::CreateGroup(group("devs"))), None);
+        assert_eq!(
+            run(txn, IamChange::CreateGroup(group("DEVS"))),
+            Some(ErrorCode::EntityAlreadyExists)
+        );
+        let add = IamChange::AddUserToGroup {
+            group: "devs".into(),
+            user: "FAY".into(),
+        };
+        assert_eq!(run(txn, add), None);
+        let fay = super::user(txn, &account(), "fay")
+            .expect("read")
+            .expect("user");
+        assert_eq!(fay.groups.len(), 1);
+        assert_eq!(
+            run(txn, IamChange::DeleteUser { user: "fay".into() }),
+            Some(ErrorCode::DeleteConflict)
+        );
+        assert_eq!(
+            run(
+                txn,
+                IamChange::DeleteGroup {
+                    group: "devs".into()
+                }
+            ),
+            Some(ErrorCode::DeleteConflict)
+        );
+        let inline = IamChange::PutInlinePolicy {
+            kind: EntityKind::Group,
+            name: "devs".into(),
+            policy_name: "p".into(),
+            document: "{}".into(),
+        };
+        assert_eq!(run(txn, inline), None);
+        let remove = || IamChange::RemoveUserFromGroup {
+            group: "devs".into(),
+            user: "fay".into(),
+        };
+        assert_eq!(run(txn, remove()), None);
+        assert_eq!(run(txn, remove()), Some(ErrorCode::NoSuchEntity));
+        assert_eq!(
+            run(
+                txn,
+                IamChange::DeleteGroup {
+                    group: "devs".into()
+                }
+            ),
+            Some(ErrorCode::DeleteConflict)
+        );
+        let drop = IamChange::DeleteInlinePolicy {
+            kind: EntityKind::Group,
+            name: "devs".into(),
+            policy_name: "p".into(),
+        };
+        assert_eq!(run(txn, drop), None);
+        assert_eq!(
+            run(
+                txn,
+                IamChange::DeleteGroup {
+                    group: "devs".into()
+                }
+            ),
+            None
+        );
+        assert_eq!(run(txn, IamChange::DeleteUser { user: "fay".into() }), None);
+    });
+}
+
+fn session(id: &str, expires_at_ms: UnixMillis) -> SessionRecord {
+    SessionRecord {
+        access_key_id: id.to_owned(),
+        account: account(),
+        secret_wrapped: vec![7],
+        token_sha256: [0; 32],
+        created_at_ms: 1,
+        expires_at_ms,
+        of: SessionOf::Root,
+    }
+}
+
+#[test]
+fn expired_sessions_are_purged_as_new_ones_come() {
+    with_account(|txn| {
+        let create = |id: &str, expires: UnixMillis, now_ms: UnixMillis| IamChange::CreateSession {
+            session: session(id, expires),
+            now_ms,
+        };
+        assert_eq!(run(txn, create("ASIA1", 1_000, 0)), None);
+        assert_eq!(run(txn, create("ASIA2", 5_000, 0)), None);
+        assert_eq!(
+            run(txn, create("ASIA2", 9_000, 0)),
+            Some(ErrorCode::EntityAlreadyExists)
+        );
+        // At 2000 the first has expired: the next create removes it.
+        assert_eq!(run(txn, create("ASIA3", 9_000, 2_000)), None);
+        assert_eq!(super::session(txn, "ASIA1").expect("read"), None);
+        assert!(super::session(txn, "ASIA2").expect("read").is_some());
+        assert!(super::session(txn, "ASIA3").expect("read").is_some());
     });
 }

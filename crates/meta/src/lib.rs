@@ -13,6 +13,7 @@ mod batcher;
 mod cluster;
 mod codec;
 pub mod iam;
+mod iam_apply;
 mod keys;
 // openraft's storage traits fix the error type (`StorageError`, ~224 bytes);
 // the helpers of these modules return it too instead of converting twice.
@@ -330,13 +331,36 @@ impl MetaStore {
     ) -> Result<Option<iam::IamUser>> {
         iam::user(&self.view(), account, name)
     }
-    pub fn iam_users(
+    pub fn iam_group(
         &self,
         account: &coffer_types::AccountId,
-        after: Option<&str>,
+        name: &str,
+    ) -> Result<Option<iam::IamGroup>> {
+        iam::group(&self.view(), account, name)
+    }
+    pub fn iam_role(
+        &self,
+        account: &coffer_types::AccountId,
+        name: &str,
+    ) -> Result<Option<iam::IamRole>> {
+        iam::role(&self.view(), account, name)
+    }
+    pub fn iam_policy(
+        &self,
+        account: &coffer_types::AccountId,
+        name: &str,
+    ) -> Result<Option<iam::ManagedPolicy>> {
+        iam::policy(&self.view(), account, name)
+    }
+    /// Every user, group, role or policy (by `tag`) of an account, up to
+    /// `limit`, in name order.
+    pub fn iam_all<T: serde::de::DeserializeOwned>(
+        &self,
+        tag: &[u8],
+        account: &coffer_types::AccountId,
         limit: usize,
-    ) -> Result<Vec<iam::IamUser>> {
-        iam::users(&self.view(), account, after, limit)
+    ) -> Result<Vec<T>> {
+        iam::all_of(&self.view(), tag, account, limit)
     }
     pub fn iam_access_key(&self, access_key_id: &str) -> Result<Option<iam::IamAccessKey>> {
         iam::access_key(&self.view(), access_key_id)
@@ -348,20 +372,8 @@ impl MetaStore {
     ) -> Result<Vec<iam::IamAccessKey>> {
         iam::access_keys_of(&self.view(), account, user)
     }
-    pub fn iam_policy(
-        &self,
-        account: &coffer_types::AccountId,
-        name: &str,
-    ) -> Result<Option<iam::ManagedPolicy>> {
-        iam::policy(&self.view(), account, name)
-    }
-    pub fn iam_policies(
-        &self,
-        account: &coffer_types::AccountId,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<iam::ManagedPolicy>> {
-        iam::policies(&self.view(), account, after, limit)
+    pub fn iam_session(&self, access_key_id: &str) -> Result<Option<iam::SessionRecord>> {
+        iam::session(&self.view(), access_key_id)
     }
 
     /// An object version (current without `version_id`) and its ACL.

@@ -416,7 +416,7 @@ pub enum Command {
     /// A change to the IAM users, keys and policies of `account`.
     Iam {
         account: AccountId,
-        change: crate::iam::IamChange,
+        change: crate::iam_apply::IamChange,
     },
 }
 

@@ -61,6 +61,8 @@ pub struct Principal {
     /// The caller's identity policies (an IAM user's inline and attached
     /// policies); empty for roots and anonymous callers.
     pub identity: std::sync::Arc<Vec<IdentityPolicy>>,
+    /// The session policy of an assumed-role session, if it was given one.
+    pub session_policy: Option<std::sync::Arc<IdentityPolicy>>,
 }
 
 /// One identity policy of the caller, parsed.

@@ -6,7 +6,9 @@
 //! `authorize` as S3 (identity policies; an account root may do anything
 //! in its account) and calls the engine (`handlers`).
 
+mod entities;
 mod handlers;
+mod sts;
 
 use std::sync::Arc;
 
@@ -18,12 +20,13 @@ use coffer_policy::{ConditionKeys, Outcome};
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::access::Authorizer;
+use crate::access::{Authorizer, Caller3};
 use crate::context::Principal;
 
 /// The query API's state: the engine through the gateway's authorizer.
 pub struct IamEndpoint {
     pub(crate) authorizer: Authorizer,
+    limits: coffer_iam::Limits,
 }
 
 /// Whether `request` is an IAM/STS query-API call rather than S3: S3 has no
@@ -127,12 +130,24 @@ impl IamEndpoint {
             &credentials.secret_access_key,
             time::OffsetDateTime::now_utc(),
         )?;
-        drop(credentials);
-        let parsed = coffer_iam::parse_request(auth.service, query, &body)?;
-        let (caller, account, identity) = self
+        let session = credentials.session.map(|session| session.of);
+        drop(credentials.secret_access_key);
+        let parsed = coffer_iam::parse_request_with(auth.service, query, &body, &self.limits)?;
+        let token = crate::access::session_token(&parts.headers, parts.uri.query());
+        let Caller3 {
+            caller,
+            account,
+            identity,
+            session_policy,
+        } = self
             .authorizer
-            .caller(Some(&auth.access_key_id))
-            .map_err(|_| IamError::invalid_client_token_id())?;
+            .caller(Some(&auth.access_key_id), token.as_deref())
+            .map_err(|failure| match failure.code {
+                coffer_types::ErrorCode::ExpiredToken => IamError::expired_token(),
+                coffer_types::ErrorCode::InvalidToken => IamError::invalid_client_token_id(),
+                coffer_types::ErrorCode::AccessDenied => IamError::access_denied(failure.message),
+                _ => IamError::invalid_client_token_id(),
+            })?;
         let account = account.ok_or_else(IamError::invalid_client_token_id)?;
         let mut keys = ConditionKeys::new();
         caller.add_condition_keys(&mut keys);
@@ -142,14 +157,35 @@ impl IamEndpoint {
             keys,
             list_bucket_allowed: false,
             identity,
+            session_policy,
         };
         let call = handlers::Call {
             engine: self.authorizer.engine(),
             account: &account,
             principal: &principal,
+            operation: parsed.operation(),
+            session: session.as_ref(),
         };
-        // Everyone may ask who they are, as in AWS.
-        if !matches!(parsed, IamRequest::GetCallerIdentity(_)) {
+        // Session tokens of a root or user (GetSessionToken) cannot call
+        // IAM, as in AWS without MFA.
+        let token_session = matches!(
+            session,
+            Some(coffer_meta::iam::SessionOf::Root | coffer_meta::iam::SessionOf::User { .. })
+        );
+        if token_session && parsed.service() == Service::Iam {
+            return Err(IamError::access_denied(
+                "Temporary credentials from GetSessionToken cannot call IAM.",
+            ));
+        }
+        // Everyone may ask who they are and get a session token, as in
+        // AWS; AssumeRole is decided with the role's trust policy.
+        let decided_elsewhere = matches!(
+            parsed,
+            IamRequest::GetCallerIdentity(_)
+                | IamRequest::GetSessionToken(_)
+                | IamRequest::AssumeRole(_)
+        );
+        if !decided_elsewhere {
             let resource = call.resource_of(&parsed).await;
             let decision = self
                 .authorizer
@@ -181,8 +217,14 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
 }
 
 /// The endpoint for `router`.
-pub(crate) fn endpoint(engine: Arc<coffer_engine::Engine>) -> IamEndpoint {
+pub(crate) fn endpoint(
+    engine: Arc<coffer_engine::Engine>,
+    sts_min_duration_seconds: u32,
+) -> IamEndpoint {
     IamEndpoint {
         authorizer: Authorizer::new(engine),
+        limits: coffer_iam::Limits {
+            session_duration_seconds_min: sts_min_duration_seconds,
+        },
     }
 }

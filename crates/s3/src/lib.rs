@@ -61,6 +61,8 @@ pub struct GatewayConfig {
     /// Base domains for virtual-hosted-style addressing (`--domain`); empty
     /// means path-style only.
     pub domains: Vec<String>,
+    /// The shortest STS session granted (AWS: 900 s; tests lower it).
+    pub sts_min_duration_seconds: u32,
 }
 
 /// Accept every bucket name at routing time: CreateBucket answers
@@ -79,7 +81,7 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     let layer_state = Arc::new(layer::LayerState {
         sigv2: sigv2::SigV2Verifier::new(engine.clone(), &config.domains),
         region: config.region.clone(),
-        iam: iam_api::endpoint(engine.clone()),
+        iam: iam_api::endpoint(engine.clone(), config.sts_min_duration_seconds),
     });
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));

@@ -39,7 +39,7 @@ impl GetSessionToken {
             duration_seconds: reader
                 .optional_u32(
                     "DurationSeconds",
-                    SESSION_TOKEN_MIN_DURATION_SECONDS,
+                    SESSION_TOKEN_MIN_DURATION_SECONDS.min(reader.session_duration_seconds_min),
                     SESSION_TOKEN_MAX_DURATION_SECONDS,
                 )
                 .unwrap_or(SESSION_TOKEN_DEFAULT_DURATION_SECONDS),
@@ -69,7 +69,7 @@ impl AssumeRole {
             duration_seconds: reader
                 .optional_u32(
                     "DurationSeconds",
-                    ASSUME_ROLE_MIN_DURATION_SECONDS,
+                    ASSUME_ROLE_MIN_DURATION_SECONDS.min(reader.session_duration_seconds_min),
                     ASSUME_ROLE_MAX_DURATION_SECONDS,
                 )
                 .unwrap_or(ASSUME_ROLE_DEFAULT_DURATION_SECONDS),

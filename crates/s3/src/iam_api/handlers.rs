@@ -5,11 +5,10 @@
 
 use coffer_engine::Engine;
 use coffer_iam::{
-    AccessKeyStatus, AccessKeyView, AttachedPolicyView, CallerIdentityView, IamError, IamRequest,
-    IamResponse, InlinePolicyView, ListAccessKeysView, ListPage, PolicyVersionView, PolicyView,
-    UserView,
+    AccessKeyStatus, AccessKeyView, AttachedPolicyView, IamError, IamRequest, IamResponse,
+    InlinePolicyView, ListAccessKeysView, ListPage, PolicyVersionView, PolicyView, UserView,
 };
-use coffer_meta::iam::{IamChange, IamUser, ManagedPolicy};
+use coffer_meta::iam::{EntityKind, IamChange, IamUser, ManagedPolicy};
 use coffer_meta::AccountRecord;
 use coffer_policy::{Caller, Policy, PolicyKind};
 use coffer_types::{ErrorCode, S3Error, UnixMillis};
@@ -22,15 +21,18 @@ pub(crate) struct Call<'a> {
     pub engine: &'a Engine,
     pub account: &'a AccountRecord,
     pub principal: &'a Principal,
+    pub operation: coffer_iam::Operation,
+    /// Whose session signed, when temporary credentials did.
+    pub session: Option<&'a coffer_meta::iam::SessionOf>,
 }
 
-fn at(ms: UnixMillis) -> OffsetDateTime {
+pub(super) fn at(ms: UnixMillis) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The engine's answers in IAM's terms.
-fn iam_error(failure: S3Error) -> IamError {
+pub(super) fn iam_error(failure: S3Error) -> IamError {
     match failure.code {
         ErrorCode::NoSuchEntity => IamError::no_such_entity(failure.message),
         ErrorCode::EntityAlreadyExists => IamError::entity_already_exists(failure.message),
@@ -44,18 +46,18 @@ fn iam_error(failure: S3Error) -> IamError {
     }
 }
 
-fn version_id(version: u32) -> String {
+pub(super) fn version_id(version: u32) -> String {
     format!("v{version}")
 }
 
-fn parse_version_id(text: &str) -> Result<u32, IamError> {
+pub(super) fn parse_version_id(text: &str) -> Result<u32, IamError> {
     text.strip_prefix('v')
         .and_then(|number| number.parse::<u32>().ok())
         .ok_or_else(|| IamError::invalid_input(format!("Invalid version id {text}.")))
 }
 
 /// A validated identity policy document, or AWS's MalformedPolicyDocument.
-fn checked_document(document: &str) -> Result<(), IamError> {
+pub(super) fn checked_document(document: &str) -> Result<(), IamError> {
     let policy = Policy::parse(document, PolicyKind::Identity)
         .map_err(|failure| IamError::malformed_policy_document(failure.to_string()))?;
     coffer_policy::validate::validate_identity_policy(&policy)
@@ -63,7 +65,7 @@ fn checked_document(document: &str) -> Result<(), IamError> {
 }
 
 /// One page of `items` (already in order) after `marker`, by `key`.
-fn page<T>(
+pub(super) fn page<T>(
     items: Vec<T>,
     page: &coffer_iam::request::Page,
     key: impl Fn(&T) -> String,
@@ -88,14 +90,14 @@ fn page<T>(
 
 /// Users, policies and keys per account are capped (5000, 1500, 2 per
 /// user), so a list reads them whole and pages in memory.
-const ENTITIES_READ_MAX: usize = 10_000;
+pub(super) const ENTITIES_READ_MAX: usize = 10_000;
 
 impl Call<'_> {
-    fn account_id(&self) -> &str {
+    pub(super) fn account_id(&self) -> &str {
         &self.account.id.0
     }
 
-    fn user_arn(&self, user: &IamUser) -> String {
+    pub(super) fn user_arn(&self, user: &IamUser) -> String {
         format!(
             "arn:aws:iam::{}:user{}{}",
             self.account_id(),
@@ -104,7 +106,7 @@ impl Call<'_> {
         )
     }
 
-    fn policy_arn(&self, policy: &ManagedPolicy) -> String {
+    pub(super) fn policy_arn(&self, policy: &ManagedPolicy) -> String {
         format!(
             "arn:aws:iam::{}:policy{}{}",
             self.account_id(),
@@ -118,13 +120,21 @@ impl Call<'_> {
             Caller::User { path, name, .. } => {
                 format!("arn:aws:iam::{}:user{path}{name}", self.account_id())
             }
+            Caller::Session {
+                role_name,
+                session_name,
+                ..
+            } => format!(
+                "arn:aws:sts::{}:assumed-role/{role_name}/{session_name}",
+                self.account_id()
+            ),
             _ => format!("arn:aws:iam::{}:root", self.account_id()),
         }
     }
 
     /// The user a call names, or the caller when it names none (AWS: the
     /// signing user; a root has no user to default to).
-    fn user_or_caller(&self, named: &Option<String>) -> Result<String, IamError> {
+    pub(super) fn user_or_caller(&self, named: &Option<String>) -> Result<String, IamError> {
         match (named, &self.principal.caller) {
             (Some(name), _) => Ok(name.clone()),
             (None, Caller::User { name, .. }) => Ok(name.clone()),
@@ -188,11 +198,11 @@ impl Call<'_> {
             IamRequest::DeletePolicyVersion(r) => r.policy_arn.clone(),
             IamRequest::SetDefaultPolicyVersion(r) => r.policy_arn.clone(),
             IamRequest::ListPolicies(_) => format!("arn:aws:iam::{account}:policy/*"),
-            _ => "*".to_owned(),
+            _ => self.entity_resource(request).await,
         }
     }
 
-    fn user_view(&self, user: &IamUser) -> UserView {
+    pub(super) fn user_view(&self, user: &IamUser) -> UserView {
         UserView {
             path: user.path.clone(),
             user_name: user.name.clone(),
@@ -209,7 +219,7 @@ impl Call<'_> {
             arn: self.policy_arn(policy),
             path: policy.path.clone(),
             default_version_id: version_id(policy.default_version),
-            attachment_count: u32::try_from(policy.attached_users.len()).unwrap_or(u32::MAX),
+            attachment_count: u32::try_from(policy.attachments.len()).unwrap_or(u32::MAX),
             is_attachable: true,
             description: (!policy.description.is_empty()).then(|| policy.description.clone()),
             create_date: at(policy.created_at_ms),
@@ -217,7 +227,7 @@ impl Call<'_> {
         }
     }
 
-    async fn user(&self, name: &str) -> Result<IamUser, IamError> {
+    pub(super) async fn user(&self, name: &str) -> Result<IamUser, IamError> {
         self.engine
             .iam_user(&self.account.id, name)
             .await
@@ -228,7 +238,7 @@ impl Call<'_> {
     }
 
     /// The policy a customer-managed policy ARN of this account names.
-    async fn policy(&self, arn: &str) -> Result<ManagedPolicy, IamError> {
+    pub(super) async fn policy(&self, arn: &str) -> Result<ManagedPolicy, IamError> {
         let missing = || {
             IamError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
         };
@@ -247,7 +257,7 @@ impl Call<'_> {
         Ok(policy)
     }
 
-    async fn change(&self, change: IamChange) -> Result<(), IamError> {
+    pub(super) async fn change(&self, change: IamChange) -> Result<(), IamError> {
         self.engine
             .change_iam(&self.account.id, change)
             .await
@@ -258,17 +268,6 @@ impl Call<'_> {
         let operation = request.operation();
         let done = || Ok(IamResponse::Empty(operation));
         match request {
-            IamRequest::GetCallerIdentity(_) => {
-                let user_id = match &self.principal.caller {
-                    Caller::User { user_id, .. } => user_id.clone(),
-                    _ => self.account_id().to_owned(),
-                };
-                Ok(IamResponse::GetCallerIdentity(CallerIdentityView {
-                    user_id,
-                    account: self.account_id().to_owned(),
-                    arn: self.caller_arn(),
-                }))
-            }
             IamRequest::CreateUser(r) => {
                 let user = self
                     .engine
@@ -293,7 +292,7 @@ impl Call<'_> {
             IamRequest::ListUsers(r) => {
                 let users = self
                     .engine
-                    .iam_users(&self.account.id, None, ENTITIES_READ_MAX)
+                    .iam_users(&self.account.id, ENTITIES_READ_MAX)
                     .await
                     .map_err(iam_error)?;
                 let views = users
@@ -372,8 +371,9 @@ impl Call<'_> {
             }
             IamRequest::PutUserPolicy(r) => {
                 checked_document(&r.policy_document)?;
-                self.change(IamChange::PutUserPolicy {
-                    user: r.user_name,
+                self.change(IamChange::PutInlinePolicy {
+                    kind: EntityKind::User,
+                    name: r.user_name,
                     policy_name: r.policy_name,
                     document: r.policy_document,
                 })
@@ -395,8 +395,9 @@ impl Call<'_> {
                 }))
             }
             IamRequest::DeleteUserPolicy(r) => {
-                self.change(IamChange::DeleteUserPolicy {
-                    user: r.user_name,
+                self.change(IamChange::DeleteInlinePolicy {
+                    kind: EntityKind::User,
+                    name: r.user_name,
                     policy_name: r.policy_name,
                 })
                 .await?;
@@ -413,8 +414,9 @@ impl Call<'_> {
             }
             IamRequest::AttachUserPolicy(r) => {
                 let policy = self.policy(&r.policy_arn).await?;
-                self.change(IamChange::AttachUserPolicy {
-                    user: r.user_name,
+                self.change(IamChange::Attach {
+                    kind: EntityKind::User,
+                    name: r.user_name,
                     policy: policy.name,
                 })
                 .await?;
@@ -422,8 +424,9 @@ impl Call<'_> {
             }
             IamRequest::DetachUserPolicy(r) => {
                 let policy = self.policy(&r.policy_arn).await?;
-                self.change(IamChange::DetachUserPolicy {
-                    user: r.user_name,
+                self.change(IamChange::Detach {
+                    kind: EntityKind::User,
+                    name: r.user_name,
                     policy: policy.name,
                 })
                 .await?;
@@ -486,14 +489,14 @@ impl Call<'_> {
                     Vec::new()
                 } else {
                     self.engine
-                        .iam_policies(&self.account.id, None, ENTITIES_READ_MAX)
+                        .iam_policies(&self.account.id, ENTITIES_READ_MAX)
                         .await
                         .map_err(iam_error)?
                 };
                 let views = policies
                     .iter()
                     .filter(|policy| policy.path.starts_with(&r.path_prefix))
-                    .filter(|policy| !r.only_attached || !policy.attached_users.is_empty())
+                    .filter(|policy| !r.only_attached || !policy.attachments.is_empty())
                     .map(|policy| self.policy_view(policy))
                     .collect();
                 Ok(IamResponse::ListPolicies(page(views, &r.page, |view| {
@@ -574,7 +577,8 @@ impl Call<'_> {
                 .await?;
                 done()
             }
-            other => Err(IamError::not_implemented(other.operation().name())),
+            other if other.service() == coffer_iam::Service::Sts => self.run_sts(other).await,
+            other => self.run_groups_roles(other).await,
         }
     }
 }

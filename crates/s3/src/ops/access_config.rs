@@ -4,38 +4,18 @@
 //! stored, and convert.
 
 use coffer_meta::{BucketAccessChange, OwnershipRecord};
-use coffer_policy::validate::{validate_bucket_policy, Directory};
+use coffer_policy::validate::validate_bucket_policy;
 use coffer_policy::{Acl, Grant, Grantee, Group, Permission, Policy, PolicyKind};
-use coffer_types::{AccountId, ErrorCode, S3Error, VersionId};
+use coffer_types::{ErrorCode, S3Error, VersionId};
 use s3s::dto;
 use s3s::dto::*;
 use s3s::S3Request;
 
 use super::{existing_bucket, object_key, Gateway, Result};
-use crate::access::{request_bucket, BucketContext};
+use crate::access::{request_bucket, BucketContext, EngineDirectory};
 use crate::acl_convert::{self, EmailLookup};
 use crate::convert;
 use crate::error;
-
-/// Principals a bucket policy may name: accounts that exist (IAM users
-/// and roles do not exist yet, so naming one is an invalid principal).
-struct EngineDirectory<'a>(&'a coffer_engine::Engine);
-
-impl Directory for EngineDirectory<'_> {
-    fn account_exists(&self, account_id: &str) -> bool {
-        self.0
-            .account_record(&AccountId(account_id.to_owned()))
-            .is_ok_and(|found| found.is_some())
-    }
-    fn canonical_user_exists(&self, canonical_id: &str) -> bool {
-        self.0
-            .account_by_canonical_id(canonical_id)
-            .is_ok_and(|found| found.is_some())
-    }
-    fn principal_exists(&self, _arn: &str) -> bool {
-        false
-    }
-}
 
 impl EmailLookup for coffer_engine::Engine {
     fn canonical_id_for_email(&self, email: &str) -> std::result::Result<Option<String>, S3Error> {
