@@ -19,6 +19,7 @@ mod multipart;
 mod objects;
 mod observability;
 mod policies;
+mod post_object;
 mod reads;
 mod snapshots;
 mod sts;

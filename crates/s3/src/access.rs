@@ -22,7 +22,7 @@ use coffer_policy::{
 };
 use coffer_types::{BucketName, ErrorCode, S3Error};
 use s3s::access::{S3Access, S3AccessContext};
-use s3s::dto::{CopyObjectInput, CopySource, UploadPartCopyInput};
+use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::path::S3Path;
 use s3s::{S3Request, S3Result};
 use sha2::Digest;
@@ -745,8 +745,9 @@ impl S3Access for PolicyAccess {
                     .await;
             }
         }
-        // DeleteObjects is decided per key by the handler.
-        if operation != Operation::DeleteObjects {
+        // DeleteObjects is decided per key by the handler, a browser-form
+        // upload in `post_object` (the key is in the form).
+        if !matches!(operation, Operation::DeleteObjects | Operation::PostObject) {
             let resource = match (&bucket, cx.s3_path()) {
                 (None, _) => "*".to_owned(),
                 (Some(bucket), S3Path::Object { key, .. }) if !operation.is_bucket_level() => {
@@ -810,6 +811,54 @@ impl S3Access for PolicyAccess {
         let principal = req.extensions.get::<Principal>().cloned();
         self.authorizer
             .check_copy_source(principal.as_ref(), &req.input.copy_source)
+    }
+
+    /// A browser-form upload: s3:PutObject on the form's key (plus
+    /// s3:PutObjectAcl / s3:PutObjectTagging for those fields), with the
+    /// form's ACL checked against Object Ownership and Block Public Access
+    /// like a header's — and carried on as the `x-amz-acl` header, which
+    /// is where PutObject reads it.
+    async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
+        let principal = req
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| error::to_s3s(error::code(ErrorCode::AccessDenied)))?;
+        let Some(bucket) = req.extensions.get::<Arc<BucketContext>>().cloned() else {
+            // The handler answers NoSuchBucket.
+            return Ok(());
+        };
+        if let Some(acl) = &req.input.acl {
+            let value = http::HeaderValue::from_str(acl.as_str())
+                .map_err(|_| error::to_s3s(error::code(ErrorCode::InvalidArgument)))?;
+            req.headers.insert("x-amz-acl", value);
+        }
+        let mut principal = principal;
+        principal.keys.set("s3:authType", "POST");
+        if let Some(acl) = &req.input.acl {
+            principal.keys.set("s3:x-amz-acl", acl.as_str().to_owned());
+        }
+        let shape = crate::operations::RequestShape {
+            acl_headers: req.input.acl.is_some(),
+            tagging_header: req.input.tagging.is_some(),
+            ..Default::default()
+        };
+        let resource = arn::object_arn(bucket.record.name.as_str(), &req.input.key);
+        for action in Operation::PostObject.actions(shape) {
+            let decision = self
+                .authorizer
+                .decide(&principal, action, &resource, Some(&bucket));
+            if !decision.is_allowed() {
+                return Err(error::to_s3s(denied(&decision)));
+            }
+        }
+        acl_convert::check_request_acl(
+            &req.headers,
+            Operation::PutObject,
+            &bucket,
+            principal.account.as_ref(),
+        )
+        .map_err(error::to_s3s)
     }
 
     async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {

@@ -39,6 +39,7 @@ pub struct LayerState {
     pub region: String,
     /// The IAM/STS query API served on the same listener.
     pub iam: crate::iam_api::IamEndpoint,
+    pub engine: Arc<coffer_engine::Engine>,
 }
 
 pub async fn handle(
@@ -80,11 +81,17 @@ pub async fn handle(
         crate::metrics::request_done("IamQuery", status, started.elapsed());
         return response;
     }
-    let response = match precheck(&mut request, &state).await {
-        Err(failure) => plain_error(failure),
-        Ok(()) => next.run(request).instrument(span.clone()).await,
+    let form_post = is_form_post(&request);
+    let checked = match precheck(&mut request, &state).await {
+        Ok(()) if form_post => crate::post_form::prepare(request, &state.engine).await,
+        Ok(()) => Ok(request),
+        Err(failure) => Err(failure),
     };
-    let response = finish_response(response, &method, &resource, &request_id).await;
+    let response = match checked {
+        Err(failure) => plain_error(failure),
+        Ok(request) => next.run(request).instrument(span.clone()).await,
+    };
+    let response = finish_response(response, &method, &resource, &request_id, form_post).await;
 
     let facts = info.snapshot();
     let operation = facts.operation.unwrap_or("Unknown");
@@ -106,9 +113,9 @@ pub async fn handle(
 
 /// Checks s3s does not make (see lib.rs): presigned X-Amz-Expires must be
 /// 1..=604800; SigV2 requests are verified completely here (constant-time
-/// compare, date and expiry) before s3s repeats the signature check; and
-/// browser POST uploads are refused before s3s would check a SigV2 form
-/// signature with its timing-leaky compare (PostObject is not implemented).
+/// compare, date and expiry) before s3s repeats the signature check;
+/// browser POST uploads go through `post_form` (SigV2 form signatures in
+/// constant time, `${filename}`).
 async fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Error> {
     let query = request.uri().query().unwrap_or("");
     crate::scope::check_region(request.headers(), query, &state.region)?;
@@ -117,12 +124,6 @@ async fn precheck(request: &mut Request, state: &LayerState) -> Result<(), S3Err
         if name == "X-Amz-Expires" {
             check_presigned_expires(value)?;
         }
-    }
-    if is_form_post(request) {
-        return Err(S3Error::new(
-            ErrorCode::NotImplemented,
-            "POST Object (browser form upload) is not implemented",
-        ));
     }
     state.sigv2.check(request).await
 }
@@ -174,6 +175,7 @@ async fn finish_response(
     method: &Method,
     resource: &str,
     request_id: &str,
+    form_post: bool,
 ) -> Response {
     let status = response.status();
     let (mut parts, body) = response.into_parts();
@@ -191,6 +193,16 @@ async fn finish_response(
             Err(_) => None,
         }
         .unwrap_or_else(|| fallback_code(status));
+        let policy_failure = form_post
+            .then(|| post_policy_failure(&code, &message))
+            .flatten();
+        let (code, message) = match policy_failure {
+            Some(message) => {
+                parts.status = StatusCode::FORBIDDEN;
+                (ErrorCode::AccessDenied.as_str().to_owned(), message)
+            }
+            None => (code, message),
+        };
         let xml = render_error_xml(&code, &message, resource, request_id);
         parts.headers.insert(
             http::header::CONTENT_TYPE,
@@ -214,6 +226,23 @@ async fn finish_response(
         parts.headers.insert("x-amz-id-2", value);
     }
     Response::from_parts(parts, body)
+}
+
+/// s3s's answers to a browser-form upload the POST policy refused, in
+/// AWS's words: 403 AccessDenied "Invalid according to Policy: …" for an
+/// expired policy, a failed condition or a field no condition covers.
+fn post_policy_failure(code: &str, message: &str) -> Option<String> {
+    let reason = if code == "InvalidPolicyDocument" && message.starts_with("Policy condition") {
+        format!("Policy Condition failed: {message}")
+    } else if code == "AccessDenied" && message == "Request has expired" {
+        "Policy expired.".to_owned()
+    } else if code == "AccessDenied" && message.starts_with("Each form field") {
+        let field = message.split('"').nth(1).unwrap_or_default();
+        format!("Extra input fields: {field}")
+    } else {
+        return None;
+    };
+    Some(format!("Invalid according to Policy: {reason}"))
 }
 
 fn fallback_code(status: StatusCode) -> (String, String) {

@@ -39,6 +39,7 @@ mod limits;
 mod metrics;
 pub mod operations;
 mod ops;
+mod post_form;
 mod scope;
 mod sigv2;
 
@@ -52,6 +53,11 @@ use s3s::service::S3ServiceBuilder;
 
 pub use access::{explain, ExplainRequest, ExplainedReason, Explanation};
 pub use context::SecureTransport;
+
+/// The largest browser-form (POST) upload: s3s buffers the file before
+/// the handler streams it to blocks, so this bounds memory per request
+/// (AWS allows 5 GB; use multipart uploads beyond this).
+pub const POST_OBJECT_BYTES_MAX: u64 = 64 * 1024 * 1024;
 
 /// Gateway settings from the server configuration.
 #[derive(Clone, Debug)]
@@ -82,6 +88,7 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
         sigv2: sigv2::SigV2Verifier::new(engine.clone(), &config.domains),
         region: config.region.clone(),
         iam: iam_api::endpoint(engine.clone(), config.sts_min_duration_seconds),
+        engine: engine.clone(),
     });
     let mut builder = S3ServiceBuilder::new(ops::Gateway::new(engine.clone(), config.clone()));
     builder.set_auth(auth::EngineAuth::new(engine.clone()));
@@ -92,6 +99,8 @@ pub fn router(engine: Arc<Engine>, config: GatewayConfig) -> axum::Router {
     }
     let mut s3s_config = S3Config::default();
     s3s_config.xml_max_body_size = XML_BODY_BYTES_MAX;
+    // s3s holds a POST upload's file in memory before the handler sees it.
+    s3s_config.post_object_max_file_size = POST_OBJECT_BYTES_MAX;
     builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3s_config))));
     let service = builder.build();
 

@@ -42,6 +42,9 @@ operations! {
     DeleteBucket => "s3:DeleteBucket",
     GetBucketLocation => "s3:GetBucketLocation",
     PutObject => "s3:PutObject",
+    // A browser-form upload: decided in the access hook, with the key
+    // from the form.
+    PostObject => "s3:PutObject",
     GetObject => "s3:GetObject",
     HeadObject => "s3:GetObject",
     DeleteObject => "s3:DeleteObject",
@@ -109,7 +112,7 @@ impl Operation {
         let mut actions = vec![base];
         let writes_object = matches!(
             self,
-            Self::PutObject | Self::CopyObject | Self::CreateMultipartUpload
+            Self::PutObject | Self::PostObject | Self::CopyObject | Self::CreateMultipartUpload
         );
         if writes_object && shape.acl_headers {
             actions.push("s3:PutObjectAcl");
@@ -239,6 +242,11 @@ mod tests {
             ),
             (
                 Operation::PutObject,
+                &["s3:PutObject"],
+                &["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"],
+            ),
+            (
+                Operation::PostObject,
                 &["s3:PutObject"],
                 &["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"],
             ),

@@ -142,6 +142,12 @@ error_codes! {
     LimitExceeded => 409,
     /// IAM: a policy document that does not parse or validate.
     MalformedPolicyDocument => 400,
+    /// POST Object: the form is not multipart/form-data as S3 reads it.
+    MalformedPOSTRequest => 400,
+    /// POST Object: too many bytes of fields before the file.
+    MaxPostPreDataLengthExceededError => 400,
+    /// POST Object: a policy that does not parse.
+    InvalidPolicyDocument => 400,
 }
 
 impl fmt::Display for ErrorCode {
