@@ -805,3 +805,81 @@ async fn object_acls_public_read_and_objects_of_other_accounts() -> Result<()> {
     assert_eq!(acl.grants().len(), 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn copies_take_their_acl_and_owner_from_the_destination_bucket() -> Result<()> {
+    let server = Server::start().await?;
+    let owner = server.client();
+    let bucket = unique_bucket("copyacl");
+    create_bucket(&owner, &bucket).await?;
+    set_ownership(&owner, &bucket, ObjectOwnership::ObjectWriter).await?;
+    allow_public(&owner, &bucket).await?;
+    put_bytes(&owner, &bucket, "private", b"data").await?;
+    assert_eq!(anonymous_get(&server, &bucket, "private").await?.0, 403);
+    // A copy with a public-read ACL is readable by anyone; its source stays
+    // private.
+    owner
+        .copy_object()
+        .bucket(&bucket)
+        .key("copy")
+        .copy_source(format!("{bucket}/private"))
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await?;
+    assert_eq!(
+        anonymous_get(&server, &bucket, "copy").await?,
+        (200, "data".to_owned())
+    );
+    assert_eq!(anonymous_get(&server, &bucket, "private").await?.0, 403);
+    // A copy without an ACL starts private.
+    owner
+        .copy_object()
+        .bucket(&bucket)
+        .key("copy")
+        .copy_source(format!("{bucket}/private"))
+        .send()
+        .await?;
+    assert_eq!(anonymous_get(&server, &bucket, "copy").await?.0, 403);
+
+    // Under BucketOwnerEnforced another account's copy belongs to the
+    // bucket owner.
+    let enforced = unique_bucket("copyown");
+    create_bucket(&owner, &enforced).await?;
+    let b = create_account(&server, "bravo")?;
+    put_policy(
+        &owner,
+        &enforced,
+        &format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::{enforced}/*"}}"#,
+            b.id
+        ),
+    )
+    .await?;
+    put_bytes(&b.client, &enforced, "by-b", b"b").await?;
+    b.client
+        .copy_object()
+        .bucket(&enforced)
+        .key("copied-by-b")
+        .copy_source(format!("{enforced}/by-b"))
+        .send()
+        .await
+        .context("copy by B")?;
+    let acl = owner
+        .get_object_acl()
+        .bucket(&enforced)
+        .key("copied-by-b")
+        .send()
+        .await?;
+    let owner_id = owner
+        .get_bucket_acl()
+        .bucket(&enforced)
+        .send()
+        .await?
+        .owner()
+        .and_then(|owner| owner.id().map(str::to_owned));
+    assert_eq!(
+        acl.owner().and_then(|owner| owner.id().map(str::to_owned)),
+        owner_id
+    );
+    Ok(())
+}

@@ -252,18 +252,8 @@ impl Gateway {
         let body = body_stream(req.input.body.take());
         let outcome = self.engine.put_object(request, body).await?;
         let version = outcome.version;
-        if let Some(acl) = acl {
-            // Only on exactly this version: a later write keeps its own.
-            self.engine
-                .set_object_acl(
-                    &bucket,
-                    &key,
-                    Some(version.version_id.clone()),
-                    Some(version.last_modified_ms),
-                    acl,
-                )
-                .await?;
-        }
+        self.store_new_object_acl(&bucket, &key, &version, acl)
+            .await?;
         let checksums = ChecksumFields::from_checksum(version.checksum.as_ref());
         Ok(PutObjectOutput {
             e_tag: Some(convert::etag(&version.etag)),
@@ -445,6 +435,10 @@ impl Gateway {
         let input = &req.input;
         let (source_bucket, source_key, source_version_id) =
             convert::copy_source(&input.copy_source)?;
+        let (bucket, key) = (existing_bucket(&input.bucket)?, object_key(&input.key)?);
+        // The copy is a new object: its owner and ACL follow the
+        // destination bucket's Object Ownership, as a PUT's do.
+        let (owner, acl) = self.new_object_ownership(&req, &bucket, &account)?;
         let metadata = match input
             .metadata_directive
             .as_ref()
@@ -490,9 +484,9 @@ impl Gateway {
                 input.copy_source_if_modified_since.as_ref(),
                 input.copy_source_if_unmodified_since.as_ref(),
             ),
-            bucket: existing_bucket(&input.bucket)?,
-            key: object_key(&input.key)?,
-            owner: account.id,
+            bucket: bucket.clone(),
+            key: key.clone(),
+            owner,
             metadata,
             tagging,
             checksum_algorithm: input
@@ -504,6 +498,8 @@ impl Gateway {
         };
         let outcome = self.engine.copy_object(request).await?;
         let version = &outcome.version;
+        self.store_new_object_acl(&bucket, &key, version, acl)
+            .await?;
         let checksums = ChecksumFields::from_checksum(version.checksum.as_ref());
         Ok(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
@@ -544,13 +540,36 @@ fn hide_missing_key<I, T>(req: &S3Request<I>, result: Result<T>) -> Result<T> {
 }
 
 impl Gateway {
+    /// Store the ACL a write asked for on exactly the version it wrote (a
+    /// later write keeps its own).
+    async fn store_new_object_acl(
+        &self,
+        bucket: &coffer_types::BucketName,
+        key: &coffer_types::ObjectKey,
+        version: &coffer_meta::ObjectVersion,
+        acl: Option<coffer_meta::ObjectAclRecord>,
+    ) -> Result<()> {
+        let Some(acl) = acl else {
+            return Ok(());
+        };
+        self.engine
+            .set_object_acl(
+                bucket,
+                key,
+                Some(version.version_id.clone()),
+                Some(version.last_modified_ms),
+                acl,
+            )
+            .await
+    }
+
     /// Who owns a new object and the ACL to store with it (when ACLs are
     /// enabled and the request set one): under BucketOwnerEnforced the
     /// bucket owner (no ACL); under BucketOwnerPreferred the bucket owner
     /// when the writer granted it full control; else the writer.
-    fn new_object_ownership(
+    fn new_object_ownership<T>(
         &self,
-        req: &S3Request<PutObjectInput>,
+        req: &S3Request<T>,
         bucket: &coffer_types::BucketName,
         writer: &coffer_meta::AccountRecord,
     ) -> Result<(
