@@ -454,6 +454,22 @@ async fn https_satisfies_secure_transport() -> Result<()> {
     )
     .await?;
     assert!(get_bytes(&owner, &bucket, "k").await? == b"v");
+
+    // s3:TlsVersion is the negotiated version (1.3 between rustls peers):
+    // a Deny below 1.2 leaves the read alone, one below 1.4 denies it.
+    let deny_below = |version: &str| {
+        format!(
+            r#"{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"NumericLessThan":{{"s3:TlsVersion":"{version}"}}}}}}"#
+        )
+    };
+    put_policy(&owner, &bucket, &deny_below("1.2")).await?;
+    assert!(get_bytes(&owner, &bucket, "k").await? == b"v");
+    put_policy(&owner, &bucket, &deny_below("1.4")).await?;
+    assert_s3_error(
+        owner.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("AccessDenied"),
+    );
     Ok(())
 }
 

@@ -149,14 +149,22 @@ struct Connection {
 impl Connection {
     async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let Some(acceptor) = tls else {
-            return self.serve_io(stream, false).await;
+            return self.serve_io(stream, None).await;
         };
         let handshake = tokio::time::timeout(
             Duration::from_millis(TLS_HANDSHAKE_TIMEOUT_MS),
             acceptor.accept(stream),
         );
         match handshake.await {
-            Ok(Ok(tls_stream)) => self.serve_io(tls_stream, true).await,
+            Ok(Ok(tls_stream)) => {
+                // `s3:TlsVersion` compares numbers: 1.2, 1.3.
+                let version = match tls_stream.get_ref().1.protocol_version() {
+                    Some(rustls::ProtocolVersion::TLSv1_3) => "1.3",
+                    Some(rustls::ProtocolVersion::TLSv1_2) => "1.2",
+                    _ => "1.2",
+                };
+                self.serve_io(tls_stream, Some(version)).await
+            }
             // Scanners and clients with the wrong trust store do this all
             // the time: not worth more than a debug line.
             Ok(Err(error)) => {
@@ -168,7 +176,8 @@ impl Connection {
         }
     }
 
-    async fn serve_io<I>(self, io: I, secure: bool)
+    /// Serve one connection; `tls_version` is `None` for plain HTTP.
+    async fn serve_io<I>(self, io: I, tls_version: Option<&'static str>)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -188,7 +197,12 @@ impl Connection {
             request.extensions_mut().insert(ConnectInfo(remote));
             request
                 .extensions_mut()
-                .insert(coffer_s3::SecureTransport(secure));
+                .insert(coffer_s3::SecureTransport(tls_version.is_some()));
+            if let Some(version) = tls_version {
+                request
+                    .extensions_mut()
+                    .insert(coffer_s3::TlsVersion(version));
+            }
             router.clone().oneshot(request)
         });
         let connection = builder.serve_connection(io, service);

@@ -695,10 +695,17 @@ impl S3Access for PolicyAccess {
             .extensions_mut()
             .get::<SecureTransport>()
             .is_some_and(|transport| transport.0);
+        let tls_version = cx
+            .extensions_mut()
+            .get::<crate::context::TlsVersion>()
+            .map(|version| version.0);
         let facts = RequestFacts::read(cx.headers(), cx.uri(), remote, secure);
         let mut condition_keys = ConditionKeys::new();
         caller.add_condition_keys(&mut condition_keys);
         facts.add_to(&mut condition_keys, operation);
+        if let Some(version) = tls_version {
+            condition_keys.set("s3:TlsVersion", version.to_owned());
+        }
         let shape = request_shape(cx, &facts);
 
         let bucket = match bucket_name.as_deref().map(BucketName::parse) {

@@ -79,3 +79,9 @@ pub struct IdentityPolicy {
 /// the listener (for `aws:SecureTransport`).
 #[derive(Clone, Copy, Debug)]
 pub struct SecureTransport(pub bool);
+
+/// The negotiated TLS version of the connection (`1.2`, `1.3`), put into
+/// a request's extensions by the listener on TLS connections only (for
+/// `s3:TlsVersion`, absent over plain HTTP as in AWS).
+#[derive(Clone, Copy, Debug)]
+pub struct TlsVersion(pub &'static str);

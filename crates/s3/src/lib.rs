@@ -52,7 +52,7 @@ use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
 
 pub use access::{explain, ExplainRequest, ExplainedReason, Explanation};
-pub use context::SecureTransport;
+pub use context::{SecureTransport, TlsVersion};
 
 /// The largest browser-form (POST) upload: s3s buffers the file before
 /// the handler streams it to blocks, so this bounds memory per request
