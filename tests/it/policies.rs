@@ -823,7 +823,7 @@ async fn object_acls_public_read_and_objects_of_other_accounts() -> Result<()> {
 }
 
 #[tokio::test]
-async fn copies_take_their_acl_and_owner_from_the_destination_bucket() -> Result<()> {
+async fn copies_and_uploads_take_their_acl_and_owner_from_the_destination_bucket() -> Result<()> {
     let server = Server::start().await?;
     let owner = server.client();
     let bucket = unique_bucket("copyacl");
@@ -856,6 +856,46 @@ async fn copies_take_their_acl_and_owner_from_the_destination_bucket() -> Result
         .send()
         .await?;
     assert_eq!(anonymous_get(&server, &bucket, "copy").await?.0, 403);
+
+    // A multipart upload's ACL lands on the object its completion installs.
+    let upload = owner
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("assembled")
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await?;
+    let upload_id = upload.upload_id().context("upload id")?;
+    let part = owner
+        .upload_part()
+        .bucket(&bucket)
+        .key("assembled")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(b"parts".to_vec().into())
+        .send()
+        .await?;
+    owner
+        .complete_multipart_upload()
+        .bucket(&bucket)
+        .key("assembled")
+        .upload_id(upload_id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .parts(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(part.e_tag().unwrap_or_default())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    assert_eq!(
+        anonymous_get(&server, &bucket, "assembled").await?,
+        (200, "parts".to_owned())
+    );
 
     // Under BucketOwnerEnforced another account's copy belongs to the
     // bucket owner.

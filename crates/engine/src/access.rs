@@ -254,6 +254,25 @@ impl Engine {
     }
 
     /// Replace an object version's ACL (see `Command::SetObjectAcl`).
+    /// The ACL the object of multipart upload `upload_id` gets when the
+    /// upload completes.
+    pub async fn set_upload_acl(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        upload_id: &coffer_types::UploadId,
+        acl: ObjectAclRecord,
+    ) -> Result<()> {
+        self.propose(Command::SetUploadAcl {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            upload_id: upload_id.clone(),
+            acl,
+        })
+        .await
+        .map(|_| ())
+    }
+
     pub async fn set_object_acl(
         &self,
         bucket: &BucketName,

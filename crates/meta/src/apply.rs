@@ -41,6 +41,18 @@ pub fn apply_command(txn: &mut Txn<'_>, command: &Command) -> Result<CommandResu
         } => apply_access::create_account(txn, account, profile, access_key),
         Command::DeleteAccount { account } => apply_access::delete_account(txn, account),
         Command::Iam { account, change } => crate::iam_apply::apply(txn, account, change),
+        Command::SetUploadAcl {
+            bucket,
+            key,
+            upload_id,
+            acl,
+        } => {
+            if queries::upload(txn, bucket, key, upload_id)?.is_none() {
+                return Ok(failed(ErrorCode::NoSuchUpload));
+            }
+            txn.put(keys::upload_acl(upload_id), acl)?;
+            Ok(CommandResult::Ok)
+        }
         Command::SetAccountPublicAccessBlock { account, settings } => {
             apply_access::set_account_public_access_block(txn, account, settings.as_ref())
         }
@@ -448,6 +460,7 @@ fn remove_upload(
         }
     }
     txn.delete(keys::upload(bucket, raw_key, upload_id));
+    txn.delete(keys::upload_acl(upload_id));
     Ok(())
 }
 
@@ -507,6 +520,7 @@ fn complete_upload(
         .iter()
         .map(|layout| layout.data_id)
         .collect();
+    let acl = txn.get::<ObjectAclRecord>(&keys::upload_acl(upload_id))?;
     remove_upload(
         txn,
         bucket,
@@ -516,5 +530,14 @@ fn complete_upload(
         &keep,
     )?;
     install_version(txn, bucket, key, &installed)?;
+    if let Some(acl) = acl {
+        let version_key = keys::object_version(
+            bucket,
+            key.as_str().as_bytes(),
+            installed.last_modified_ms,
+            &installed.version_id,
+        );
+        txn.put(keys::object_acl(&version_key), &acl)?;
+    }
     Ok(CommandResult::Completed(Box::new(installed)))
 }

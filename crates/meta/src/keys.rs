@@ -16,6 +16,7 @@
 //! | `aprof/` | account id | `AccountProfile` |
 //! | `email/` | lower-cased e-mail address | `AccountId` |
 //! | `oacl/` | the object version's key after `obj/` | `ObjectAclRecord` |
+//! | `uacl/` | upload id | `ObjectAclRecord` (given at CreateMultipartUpload) |
 //!
 //! IAM users, their keys and managed policies (`iusr/`, `ikey/`, `ipol/`)
 //! are laid out in `iam`.
@@ -50,6 +51,13 @@ pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &[u8] = b"apab/";
 pub const ACCOUNT_PROFILE: &[u8] = b"aprof/";
 pub const EMAIL: &[u8] = b"email/";
 pub const OBJECT_ACL: &[u8] = b"oacl/";
+pub const UPLOAD_ACL: &[u8] = b"uacl/";
+
+/// The ACL a multipart upload asked for, applied to the object its
+/// completion installs.
+pub fn upload_acl(upload_id: &UploadId) -> Vec<u8> {
+    concat(&[UPLOAD_ACL, upload_id.0.as_bytes()])
+}
 
 /// The ACL record of the object version stored under `version_key` (a key
 /// under `obj/`): the same suffix under `oacl/`, so a replaced version

@@ -418,6 +418,13 @@ pub enum Command {
         account: AccountId,
         change: crate::iam_apply::IamChange,
     },
+    /// The ACL a multipart upload's object gets when it completes.
+    SetUploadAcl {
+        bucket: BucketName,
+        key: ObjectKey,
+        upload_id: UploadId,
+        acl: ObjectAclRecord,
+    },
 }
 
 /// What `apply` answers for a command. A business failure (NoSuchBucket,

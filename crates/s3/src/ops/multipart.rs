@@ -46,10 +46,14 @@ impl Gateway {
     ) -> Result<CreateMultipartUploadOutput> {
         let account = principal(&req)?;
         let input = &req.input;
+        let (bucket, key) = (existing_bucket(&input.bucket)?, object_key(&input.key)?);
+        // The object it completes into is owned as a PUT's would be, and
+        // gets the ACL asked for here.
+        let (owner, acl) = self.new_object_ownership(&req, &bucket, &account)?;
         let request = CreateUploadRequest {
-            bucket: existing_bucket(&input.bucket)?,
-            key: object_key(&input.key)?,
-            owner: account.id,
+            bucket: bucket.clone(),
+            key: key.clone(),
+            owner,
             headers: convert::content_headers(&req.headers),
             user_metadata: convert::user_metadata(&req.headers)?,
             tags: tags_header(input.tagging.as_deref())?,
@@ -60,6 +64,11 @@ impl Gateway {
                 .transpose()?,
         };
         let upload = self.engine.create_upload(request).await?;
+        if let Some(acl) = acl {
+            self.engine
+                .set_upload_acl(&bucket, &key, &upload.upload_id, acl)
+                .await?;
+        }
         Ok(CreateMultipartUploadOutput {
             bucket: Some(upload.bucket.as_str().to_owned()),
             key: Some(upload.key.as_str().to_owned()),

@@ -567,7 +567,7 @@ impl Gateway {
     /// enabled and the request set one): under BucketOwnerEnforced the
     /// bucket owner (no ACL); under BucketOwnerPreferred the bucket owner
     /// when the writer granted it full control; else the writer.
-    fn new_object_ownership<T>(
+    pub(super) fn new_object_ownership<T>(
         &self,
         req: &S3Request<T>,
         bucket: &coffer_types::BucketName,
