@@ -110,8 +110,12 @@ impl Xml {
 
     fn user(&mut self, name: &str, user: &UserView) {
         self.open(name);
-        self.text("Path", &user.path);
-        self.text("UserName", &user.user_name);
+        // An account root (GetUser with root credentials) has no path or
+        // name: AWS sends only its id, ARN and creation date.
+        if !user.user_name.is_empty() {
+            self.text("Path", &user.path);
+            self.text("UserName", &user.user_name);
+        }
         self.text("UserId", &user.user_id);
         self.text("Arn", &user.arn);
         self.date("CreateDate", user.create_date);

@@ -193,6 +193,16 @@ async fn finish_response(
             Err(_) => None,
         }
         .unwrap_or_else(|| fallback_code(status));
+        // s3s sometimes sends the code as its message: use AWS's words.
+        let message = if message.is_empty() || message == code {
+            ErrorCode::ALL
+                .iter()
+                .find(|known| known.as_str() == code)
+                .map(|known| S3Error::from(*known).message)
+                .unwrap_or(message)
+        } else {
+            message
+        };
         let policy_failure = form_post
             .then(|| post_policy_failure(&code, &message))
             .flatten();

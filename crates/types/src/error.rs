@@ -216,6 +216,9 @@ impl From<ErrorCode> for S3Error {
             ErrorCode::MissingSecurityHeader => "Your request was missing a required header",
             ErrorCode::ExpiredToken => "The provided token has expired.",
             ErrorCode::InvalidToken => "The provided token is malformed or otherwise invalid.",
+            ErrorCode::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            ErrorCode::InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
+            ErrorCode::InvalidPolicyDocument => "Invalid Policy: Invalid JSON.",
             _ => code.as_str(),
         };
         Self::new(code, message)
