@@ -17,8 +17,8 @@ use coffer_engine::Engine;
 use coffer_meta::iam::SessionOf;
 use coffer_meta::{AccountRecord, BucketAccess, BucketRecord};
 use coffer_policy::{
-    arn, authorize, AccountRef, Acl, Caller, ConditionKeys, Decision, Identity, NamedPolicy,
-    ObjectResource, Outcome, Policy, PolicyKind, PublicAccessBlock, Request, Resource, SourceKind,
+    arn, authorize, AccountRef, Acl, Caller, ConditionKeys, Decision, NamedPolicy, ObjectResource,
+    Outcome, Policy, PolicyKind, PublicAccessBlock, Request, Resource, SourceKind,
 };
 use coffer_types::{BucketName, ErrorCode, S3Error};
 use s3s::access::{S3Access, S3AccessContext};
@@ -430,29 +430,7 @@ impl Authorizer {
             resource,
             keys: &principal.keys,
         };
-        let identity_kind = SourceKind::IdentityPolicy;
-        let session_kind = SourceKind::SessionPolicy;
-        let identity = Identity {
-            policies: principal
-                .identity
-                .iter()
-                .map(|policy| NamedPolicy {
-                    kind: &identity_kind,
-                    account: &policy.account,
-                    name: &policy.name,
-                    policy: &policy.policy,
-                })
-                .collect(),
-            session_policy: principal
-                .session_policy
-                .as_deref()
-                .map(|policy| NamedPolicy {
-                    kind: &session_kind,
-                    account: &policy.account,
-                    name: &policy.name,
-                    policy: &policy.policy,
-                }),
-        };
+        let identity = principal.policies();
         let Some(bucket) = bucket else {
             return authorize(&request, &identity, None);
         };

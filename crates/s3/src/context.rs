@@ -65,6 +65,24 @@ pub struct Principal {
     pub session_policy: Option<std::sync::Arc<IdentityPolicy>>,
 }
 
+impl Principal {
+    /// The caller's identity and session policies, as `authorize` takes
+    /// them.
+    pub fn policies(&self) -> coffer_policy::Identity<'_> {
+        coffer_policy::Identity {
+            policies: self
+                .identity
+                .iter()
+                .map(|policy| policy.named(&coffer_policy::SourceKind::IdentityPolicy))
+                .collect(),
+            session_policy: self
+                .session_policy
+                .as_deref()
+                .map(|policy| policy.named(&coffer_policy::SourceKind::SessionPolicy)),
+        }
+    }
+}
+
 /// One identity policy of the caller, parsed.
 #[derive(Clone, Debug)]
 pub struct IdentityPolicy {
@@ -73,6 +91,17 @@ pub struct IdentityPolicy {
     /// `user/alice inline s3-read`, or a managed policy's ARN.
     pub name: String,
     pub policy: coffer_policy::Policy,
+}
+
+impl IdentityPolicy {
+    fn named<'a>(&'a self, kind: &'a coffer_policy::SourceKind) -> coffer_policy::NamedPolicy<'a> {
+        coffer_policy::NamedPolicy {
+            kind,
+            account: &self.account,
+            name: &self.name,
+            policy: &self.policy,
+        }
+    }
 }
 
 /// Whether the connection is TLS, put into every request's extensions by

@@ -10,8 +10,8 @@ use coffer_iam::{
 };
 use coffer_meta::iam::SessionOf;
 use coffer_policy::{
-    authorize, AccountRef, Caller, Identity, NamedPolicy, Outcome, Policy, PolicyKind, Request,
-    Resource, SourceKind,
+    authorize, AccountRef, Caller, NamedPolicy, Outcome, Policy, PolicyKind, Request, Resource,
+    SourceKind,
 };
 use coffer_types::AccountId;
 
@@ -145,22 +145,10 @@ impl Call<'_> {
             id: owner.id.0.clone(),
             canonical_id: owner.canonical_id.0.clone(),
         };
-        let (trust_kind, identity_kind) = (SourceKind::BucketPolicy, SourceKind::IdentityPolicy);
+        let trust_kind = SourceKind::BucketPolicy;
         let trust_name = format!("trust policy of {}", r.role_arn);
-        let identity = Identity {
-            policies: self
-                .principal
-                .identity
-                .iter()
-                .map(|policy| NamedPolicy {
-                    kind: &identity_kind,
-                    account: &policy.account,
-                    name: &policy.name,
-                    policy: &policy.policy,
-                })
-                .collect(),
-            session_policy: None,
-        };
+        // A role session assuming another role brings its session policy.
+        let identity = self.principal.policies();
         let resource = Resource {
             bucket_owner: &owner_ref,
             bucket_policy: Some(NamedPolicy {
