@@ -377,3 +377,70 @@ async fn a_user_administers_only_the_users_its_policy_names() -> Result<()> {
     expect_error(&admin_dev, "ListUsers", &[], 403, "AccessDenied").await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn three_accounts_with_users_in_each() -> Result<()> {
+    let server = Server::start().await?;
+    let root_a = server.client();
+    let bucket = unique_bucket("iam-three");
+    create_bucket(&root_a, &bucket).await?;
+    put_bytes(&root_a, &bucket, "k", b"v").await?;
+    let read = format!(
+        r#"{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}"#
+    );
+
+    // A user in each account, each allowed to read the bucket by its own
+    // identity policy.
+    let iam_a = server.iam();
+    let (account_b, root_b) = create_account(&server, "bee")?;
+    let (_account_c, root_c) = create_account(&server, "sea")?;
+    let iam_b = server.iam_with(&root_b.0, &root_b.1);
+    let iam_c = server.iam_with(&root_c.0, &root_c.1);
+    let mut users = Vec::new();
+    for (iam, name) in [(&iam_a, "ann"), (&iam_b, "ben"), (&iam_c, "cid")] {
+        let key = iam.create_user_with_key(name).await?;
+        iam.put_user_policy(name, "read", &read).await?;
+        users.push(s3_client_for(&server, &key));
+    }
+    let [ann, ben, cid] = [&users[0], &users[1], &users[2]];
+
+    // Same account: the user's own allow suffices. Other accounts: the
+    // bucket policy must allow too, and it names only account B.
+    assert_eq!(get_bytes(ann, &bucket, "k").await?, b"v");
+    assert_s3_error(
+        ben.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("AccessDenied"),
+    );
+    root_a
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account_b}:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        ))
+        .send()
+        .await?;
+    assert_eq!(get_bytes(ben, &bucket, "k").await?, b"v");
+    assert_s3_error(
+        cid.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("AccessDenied"),
+    );
+
+    // An explicit Deny naming ben beats both allows; ann is unaffected.
+    root_a
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account_b}:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}},{{"Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::{account_b}:user/ben"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        ))
+        .send()
+        .await?;
+    assert_s3_error(
+        ben.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_eq!(get_bytes(ann, &bucket, "k").await?, b"v");
+    Ok(())
+}
