@@ -426,3 +426,41 @@ async fn groups_grant_their_members_and_session_tokens_carry_the_user() -> Resul
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_trust_policy_may_require_an_external_id() -> Result<()> {
+    let server = server().await?;
+    let iam = server.iam();
+    let account = account_id(&iam).await?;
+    let key = iam.create_user_with_key("ext").await?;
+    let user = server.iam_with(&key.0, &key.1);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:user/ext"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"shared-secret"}}}}}}]}}"#
+    );
+    let role_arn = iam
+        .iam(
+            "CreateRole",
+            &[("RoleName", "vendor"), ("AssumeRolePolicyDocument", &trust)],
+        )
+        .await?
+        .ok()?
+        .field("Arn")?;
+    let without = assume(&user, &role_arn, &[]).await?;
+    assert_eq!(
+        without.error_code().as_deref(),
+        Some("AccessDenied"),
+        "{}",
+        without.body
+    );
+    let wrong = assume(&user, &role_arn, &[("ExternalId", "guess")]).await?;
+    assert_eq!(
+        wrong.error_code().as_deref(),
+        Some("AccessDenied"),
+        "{}",
+        wrong.body
+    );
+    assume(&user, &role_arn, &[("ExternalId", "shared-secret")])
+        .await?
+        .ok()?;
+    Ok(())
+}

@@ -42,6 +42,9 @@ const GLOBAL_KEYS: &[&str] = &[
     "aws:tagkeys",
 ];
 
+/// Keys of an AssumeRole request, for trust policies.
+const STS_KEYS: &[&str] = &["sts:externalid", "sts:rolesessionname"];
+
 const S3_KEYS: &[&str] = &[
     "s3:authtype",
     "s3:dataaccesspointaccount",
@@ -88,6 +91,7 @@ const KEY_PREFIXES: &[&str] = &[
 pub fn is_known_condition_key(key: &str) -> bool {
     GLOBAL_KEYS.contains(&key)
         || S3_KEYS.contains(&key)
+        || STS_KEYS.contains(&key)
         || KEY_PREFIXES.iter().any(|prefix| {
             key.strip_prefix(prefix)
                 .is_some_and(|rest| !rest.is_empty())

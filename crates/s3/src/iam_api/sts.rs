@@ -166,6 +166,7 @@ impl Call<'_> {
         if let Some(external_id) = &r.external_id {
             keys.set("sts:ExternalId", external_id.clone());
         }
+        keys.set("sts:RoleSessionName", r.role_session_name.clone());
         let request = Request {
             caller: &self.principal.caller,
             action: "sts:AssumeRole",
