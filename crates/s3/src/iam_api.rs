@@ -20,7 +20,8 @@ use coffer_policy::{ConditionKeys, Outcome};
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::access::{Authorizer, Caller3};
+use crate::access::Authorizer;
+use crate::caller::Caller3;
 use crate::context::Principal;
 
 /// The query API's state: the engine through the gateway's authorizer.
@@ -133,7 +134,7 @@ impl IamEndpoint {
         let session = credentials.session.map(|session| session.of);
         drop(credentials.secret_access_key);
         let parsed = coffer_iam::parse_request_with(auth.service, query, &body, &self.limits)?;
-        let token = crate::access::session_token(&parts.headers, parts.uri.query());
+        let token = crate::caller::session_token(&parts.headers, parts.uri.query());
         let Caller3 {
             caller,
             account,

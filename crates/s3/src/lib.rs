@@ -28,6 +28,7 @@
 mod access;
 mod acl_convert;
 mod auth;
+mod caller;
 mod context;
 mod convert;
 mod error;

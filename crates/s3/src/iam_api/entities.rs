@@ -214,7 +214,7 @@ impl Call<'_> {
             .map_err(|failure| IamError::malformed_policy_document(failure.to_string()))?;
         coffer_policy::validate::validate_trust_policy(
             &policy,
-            &crate::access::EngineDirectory(self.engine),
+            &crate::caller::EngineDirectory(self.engine),
         )
         .map_err(|failure| IamError::malformed_policy_document(failure.to_string()))
     }

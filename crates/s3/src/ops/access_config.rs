@@ -12,8 +12,9 @@ use s3s::dto::*;
 use s3s::S3Request;
 
 use super::{existing_bucket, object_key, Gateway, Result};
-use crate::access::{request_bucket, BucketContext, EngineDirectory};
+use crate::access::{request_bucket, BucketContext};
 use crate::acl_convert::{self, EmailLookup};
+use crate::caller::EngineDirectory;
 use crate::convert;
 use crate::error;
 
