@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, DB,
+    ColumnFamily, ColumnFamilyDescriptor, DBIteratorWithThreadMode, Direction, IteratorMode,
+    Options, ReadOptions, WriteBatch, DB,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -118,6 +119,40 @@ pub trait KvRead {
     }
 }
 
+/// The smallest key greater than every key starting with `prefix`, if
+/// one exists (not for an empty or all-0xFF prefix).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// An iterator over the state-machine records under `prefix`, from
+/// `start`. The upper bound stops RocksDB at the prefix's end: without it,
+/// a scan that finds nothing visible under its prefix steps over every
+/// deleted entry that follows (thousands after a bulk delete) before it
+/// sees the first key outside.
+fn prefix_iterator<'a>(
+    db: &'a DB,
+    prefix: &[u8],
+    start: &[u8],
+) -> DBIteratorWithThreadMode<'a, DB> {
+    let mut options = ReadOptions::default();
+    if let Some(end) = prefix_end(prefix) {
+        options.set_iterate_upper_bound(end);
+    }
+    db.iterator_cf_opt(
+        cf(db, CF_SM_DATA),
+        options,
+        IteratorMode::From(start, Direction::Forward),
+    )
+}
+
 /// Committed state, read straight from the database.
 pub struct DbView<'a> {
     pub db: &'a DB,
@@ -131,11 +166,7 @@ impl KvRead for DbView<'_> {
     }
 
     fn scan(&self, prefix: &[u8], start: &[u8], visit: &mut Visit<'_>) -> Result<(), MetaError> {
-        let iterator = self.db.iterator_cf(
-            cf(self.db, CF_SM_DATA),
-            IteratorMode::From(start, Direction::Forward),
-        );
-        for item in iterator {
+        for item in prefix_iterator(self.db, prefix, start) {
             let (key, value) = item.map_err(|error| storage_error("scan", error))?;
             if !key.starts_with(prefix) {
                 break;
@@ -195,12 +226,7 @@ impl KvRead for Txn<'_> {
     /// A merge of the database iterator and the pending writes; a pending
     /// write shadows the stored record with the same key.
     fn scan(&self, prefix: &[u8], start: &[u8], visit: &mut Visit<'_>) -> Result<(), MetaError> {
-        let mut stored = self
-            .db
-            .iterator_cf(
-                cf(self.db, CF_SM_DATA),
-                IteratorMode::From(start, Direction::Forward),
-            )
+        let mut stored = prefix_iterator(self.db, prefix, start)
             .map(|item| item.map_err(|error| storage_error("scan", error)));
         let mut pending = self
             .writes
@@ -250,6 +276,14 @@ impl KvRead for Txn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ends_follow_the_last_byte_below_0xff() {
+        assert_eq!(prefix_end(b"obj/"), Some(b"obj0".to_vec()));
+        assert_eq!(prefix_end(&[b'a', 0xFF, 0xFF]), Some(vec![b'b']));
+        assert_eq!(prefix_end(&[0xFF]), None);
+        assert_eq!(prefix_end(b""), None);
+    }
 
     fn collect(view: &impl KvRead, prefix: &[u8], start: &[u8]) -> Vec<(Vec<u8>, u32)> {
         view.scan_values(prefix, start, usize::MAX).expect("scan")
