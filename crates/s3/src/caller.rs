@@ -152,6 +152,16 @@ impl Authorizer {
             .engine()
             .credentials(access_key)?
             .ok_or_else(|| error::code(ErrorCode::InvalidAccessKeyId))?;
+        self.caller_of(credentials, session_token)
+    }
+
+    /// `caller` for credentials already read (the IAM endpoint reads them
+    /// to check the signature itself).
+    pub(crate) fn caller_of(
+        &self,
+        credentials: coffer_engine::Credentials,
+        session_token: Option<&str>,
+    ) -> Result<Caller3, S3Error> {
         let account = account_ref(&credentials.account);
         let record = credentials.account;
         let Some(session) = credentials.session else {

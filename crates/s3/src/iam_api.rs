@@ -131,8 +131,10 @@ impl IamEndpoint {
             &credentials.secret_access_key,
             time::OffsetDateTime::now_utc(),
         )?;
-        let session = credentials.session.map(|session| session.of);
-        drop(credentials.secret_access_key);
+        let session = credentials
+            .session
+            .as_ref()
+            .map(|session| session.of.clone());
         let parsed = coffer_iam::parse_request_with(auth.service, query, &body, &self.limits)?;
         let token = crate::caller::session_token(&parts.headers, parts.uri.query());
         let Caller3 {
@@ -142,7 +144,7 @@ impl IamEndpoint {
             session_policy,
         } = self
             .authorizer
-            .caller(Some(&auth.access_key_id), token.as_deref())
+            .caller_of(credentials, token.as_deref())
             .map_err(|failure| match failure.code {
                 coffer_types::ErrorCode::ExpiredToken => IamError::expired_token(),
                 coffer_types::ErrorCode::InvalidToken => IamError::invalid_client_token_id(),
