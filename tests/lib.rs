@@ -6,6 +6,7 @@
 //! command line, its HTTP endpoints and the S3 protocol, so it tests what a
 //! user sees and nothing else.
 
+pub mod accounts;
 pub mod client;
 pub mod cluster;
 pub mod data;

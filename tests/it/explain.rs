@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use coffer_e2e::cluster::admin;
 use coffer_e2e::ops::{create_bucket, get_bytes, put_bytes};
-use coffer_e2e::{assert_s3_error, unique_bucket, ClientOptions, Server};
+use coffer_e2e::{assert_s3_error, unique_bucket, Server};
 
 /// The explanation `--json` prints, as a generic value.
 fn explain(server: &Server, args: &[&str]) -> Result<serde_json::Value> {
@@ -33,20 +33,9 @@ fn sids(explanation: &serde_json::Value) -> Vec<String> {
 async fn explanations_name_the_deciding_statement() -> Result<()> {
     let server = Server::start().await?;
     let owner = server.client();
-    let output = admin(&server, &["account", "create", "bravo", "--json"])?;
-    let created: serde_json::Value =
-        serde_json::from_str(&output).context("account create --json")?;
-    let field = |name: &str| {
-        created[name]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("{name} in {output}"))
-    };
-    let (bravo_id, bravo_key) = (field("account_id")?, field("access_key_id")?);
-    let bravo = server.client_with(ClientOptions {
-        credentials: Some((bravo_key.clone(), field("secret_access_key")?)),
-        ..ClientOptions::default()
-    });
+    let created = coffer_e2e::accounts::create_account(&server, "bravo")?;
+    let (bravo_id, bravo_key) = (created.id.clone(), created.access_key_id.clone());
+    let bravo = created.client(&server);
     let accounts: Vec<serde_json::Value> =
         serde_json::from_str(&admin(&server, &["account", "list", "--json"])?)?;
     let root_id = accounts

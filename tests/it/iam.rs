@@ -3,8 +3,8 @@
 //! (inline and managed, explicit deny first); across accounts both the
 //! user's policy and the bucket policy must allow; AWS's IAM errors.
 
-use anyhow::{Context, Result};
-use coffer_e2e::cluster::admin;
+use anyhow::Result;
+use coffer_e2e::accounts::create_account;
 use coffer_e2e::iam::IamClient;
 use coffer_e2e::ops::{create_bucket, get_bytes, put_bytes};
 use coffer_e2e::{assert_s3_error, unique_bucket, ClientOptions, Server};
@@ -17,23 +17,6 @@ fn s3_client_for(
         credentials: Some((access_key_id.clone(), secret.clone())),
         ..ClientOptions::default()
     })
-}
-
-/// A second account (`coffer admin account create`): its id and root key.
-fn create_account(server: &Server, name: &str) -> Result<(String, (String, String))> {
-    let output = admin(server, &["account", "create", name, "--json"])?;
-    let created: serde_json::Value =
-        serde_json::from_str(&output).context("account create --json")?;
-    let field = |name: &str| {
-        created[name]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("{name} in {output}"))
-    };
-    Ok((
-        field("account_id")?,
-        (field("access_key_id")?, field("secret_access_key")?),
-    ))
 }
 
 #[tokio::test]
@@ -189,8 +172,9 @@ async fn cross_account_users_need_both_sides() -> Result<()> {
     let bucket = unique_bucket("iam-cross");
     create_bucket(&root, &bucket).await?;
     put_bytes(&root, &bucket, "k", b"v").await?;
-    let (account_b, root_b) = create_account(&server, "bee")?;
-    let iam_b = server.iam_with(&root_b.0, &root_b.1);
+    let b = create_account(&server, "bee")?;
+    let account_b = &b.id;
+    let iam_b = server.iam_with(&b.access_key_id, &b.secret_access_key);
     let key = iam_b.create_user_with_key("bob").await?;
     let bob = s3_client_for(&server, &key);
     let read = format!(
@@ -392,10 +376,13 @@ async fn three_accounts_with_users_in_each() -> Result<()> {
     // A user in each account, each allowed to read the bucket by its own
     // identity policy.
     let iam_a = server.iam();
-    let (account_b, root_b) = create_account(&server, "bee")?;
-    let (_account_c, root_c) = create_account(&server, "sea")?;
-    let iam_b = server.iam_with(&root_b.0, &root_b.1);
-    let iam_c = server.iam_with(&root_c.0, &root_c.1);
+    let (b, c) = (
+        create_account(&server, "bee")?,
+        create_account(&server, "sea")?,
+    );
+    let account_b = &b.id;
+    let iam_b = server.iam_with(&b.access_key_id, &b.secret_access_key);
+    let iam_c = server.iam_with(&c.access_key_id, &c.secret_access_key);
     let mut users = Vec::new();
     for (iam, name) in [(&iam_a, "ann"), (&iam_b, "ben"), (&iam_c, "cid")] {
         let key = iam.create_user_with_key(name).await?;

@@ -14,9 +14,8 @@ use aws_sdk_s3::types::{
     BucketCannedAcl, Delete, ObjectCannedAcl, ObjectIdentifier, ObjectOwnership, OwnershipControls,
     OwnershipControlsRule, PublicAccessBlockConfiguration,
 };
-use coffer_e2e::cluster::admin;
 use coffer_e2e::ops::{create_bucket, get_bytes, put_bytes};
-use coffer_e2e::{assert_s3_error, unique_bucket, xml_element, ClientOptions, Server};
+use coffer_e2e::{assert_s3_error, unique_bucket, xml_element, Server};
 
 /// An account created through the admin CLI, with a client for it.
 struct Account {
@@ -25,22 +24,10 @@ struct Account {
 }
 
 fn create_account(server: &Server, name: &str) -> Result<Account> {
-    let output = admin(server, &["account", "create", name, "--json"])?;
-    let created: serde_json::Value =
-        serde_json::from_str(&output).context("account create --json")?;
-    let field = |name: &str| {
-        created[name]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("{name} in {output}"))
-    };
-    let client = server.client_with(ClientOptions {
-        credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
-        ..ClientOptions::default()
-    });
+    let account = coffer_e2e::accounts::create_account(server, name)?;
     Ok(Account {
-        id: field("account_id")?,
-        client,
+        client: account.client(server),
+        id: account.id,
     })
 }
 

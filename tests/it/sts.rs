@@ -224,23 +224,9 @@ async fn a_trust_policy_naming_another_accounts_user_needs_that_users_allow() ->
     create_bucket(&root, &bucket).await?;
     put_bytes(&root, &bucket, "k", b"v").await?;
     let iam = server.iam();
-    let output = coffer_e2e::cluster::admin(&server, &["account", "create", "bee", "--json"])?;
-    let created: serde_json::Value = serde_json::from_str(&output)?;
-    let (key_b, secret_b) = (
-        created["access_key_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        created["secret_access_key"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    );
-    let account_b = created["account_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let iam_b = server.iam_with(&key_b, &secret_b);
+    let b = coffer_e2e::accounts::create_account(&server, "bee")?;
+    let account_b = &b.id;
+    let iam_b = server.iam_with(&b.access_key_id, &b.secret_access_key);
     let bob_key = iam_b.create_user_with_key("bob").await?;
     let bob = server.iam_with(&bob_key.0, &bob_key.1);
 
