@@ -16,7 +16,7 @@ use crate::{errors, Engine, Result};
 
 /// Characters of generated access key ids (AWS uses upper-case letters and
 /// digits).
-const KEY_ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub(crate) const KEY_ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /// Display names are shown in ACLs and listings; keep them printable.
 const DISPLAY_NAME_CHARS_MAX: usize = 64;
@@ -29,7 +29,7 @@ pub struct NewAccount {
     pub secret_access_key: zeroize::Zeroizing<String>,
 }
 
-fn random_string(alphabet: &[u8], length: usize) -> String {
+pub(crate) fn random_string(alphabet: &[u8], length: usize) -> String {
     let mut rng = rand::thread_rng();
     (0..length)
         .map(|_| char::from(alphabet[rng.gen_range(0..alphabet.len())]))

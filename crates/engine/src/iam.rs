@@ -11,21 +11,14 @@ use coffer_meta::{Command, CommandResult};
 use coffer_types::{AccountId, S3Error};
 use rand::Rng;
 
-use crate::access::{new_access_key_id, new_secret};
+use crate::access::{new_access_key_id, new_secret, random_string, KEY_ID_CHARS};
 use crate::{errors, Engine, Result};
 
-/// Characters of the random part of user and policy ids (AWS: upper-case
-/// letters and digits).
-const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// An IAM-style unique id: a four-letter prefix naming the kind (`AIDA`
-/// user, `ANPA` managed policy) and 17 random characters.
+/// user, `AGPA` group, `AROA` role, `ANPA` managed policy) and 17 random
+/// characters of the alphabet access key ids use.
 fn unique_id(prefix: &str) -> String {
-    let mut rng = rand::thread_rng();
-    let random: String = (0..17)
-        .map(|_| char::from(ID_CHARS[rng.gen_range(0..ID_CHARS.len())]))
-        .collect();
-    format!("{prefix}{random}")
+    format!("{prefix}{}", random_string(KEY_ID_CHARS, 17))
 }
 
 /// New temporary credentials (the secret and token are shown once).
@@ -193,11 +186,7 @@ impl Engine {
         let now_ms = coffer_types::now_unix_millis();
         let session = SessionRecord {
             secret_wrapped: self.wrap_access_secret(&access_key_id, &secret_access_key),
-            token_sha256: sha2::Digest::finalize(sha2::Digest::chain_update(
-                sha2::Sha256::default(),
-                session_token.as_bytes(),
-            ))
-            .into(),
+            token_sha256: <sha2::Sha256 as sha2::Digest>::digest(session_token.as_bytes()).into(),
             access_key_id,
             account: account.clone(),
             created_at_ms: now_ms,
