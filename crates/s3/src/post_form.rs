@@ -7,13 +7,10 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use coffer_engine::Engine;
 use coffer_types::{ErrorCode, S3Error};
 use futures::StreamExt;
-use hmac::{Hmac, Mac};
-use subtle::ConstantTimeEq;
 
 /// The form fields before the file, with their part headers. AWS refuses
 /// more than 20 KB with MaxPostPreDataLengthExceeded; policies of a few KB
@@ -120,11 +117,8 @@ async fn verify_sigv2(
             "The AWS Access Key Id you provided does not exist in our records.",
         )
     })?;
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(credentials.secret_access_key.as_bytes())
-        .map_err(|_| S3Error::internal())?;
-    mac.update(policy.as_bytes());
-    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+    // The string a SigV2 form signs is its base64 policy.
+    if crate::sigv2::signature_matches(&credentials.secret_access_key, policy, signature) {
         Ok(())
     } else {
         Err(S3Error::from(ErrorCode::SignatureDoesNotMatch))

@@ -286,7 +286,7 @@ pub fn verify<S: AsRef<str>>(
 
 /// Lengths are public (a base64 HMAC-SHA1 is always 28 characters); the
 /// bytes are compared without an early exit.
-fn signature_matches(secret: &str, string_to_sign: &str, provided: &str) -> bool {
+pub(crate) fn signature_matches(secret: &str, string_to_sign: &str, provided: &str) -> bool {
     let expected = sign(secret, string_to_sign);
     bool::from(expected.as_bytes().ct_eq(provided.as_bytes()))
 }
